@@ -1,0 +1,36 @@
+"""What the pipeline hands back: an answer and the citations that support it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .retrieval import Passage
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One `[number]` in an answer: the exact article sentence that supports it.
+
+    `quote` is copied from the article by offsets, so `article_text[start:end] == quote`.
+    """
+
+    number: int
+    source: str  # file name relative to the articles folder
+    title: str
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose `[n]` markers in `text` match `citations[n-1]`."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    standalone_question: str = ""  # the question as retrieved for, after follow-up rewriting
+    passages: list[Passage] = field(default_factory=list)  # what the reader was given
+    reason: str = ""  # why it abstained: invalid_question, no_relevant_passages, ...
+    reply: str = ""  # the reader's raw reply, for debugging and evaluation

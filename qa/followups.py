@@ -1,0 +1,69 @@
+"""Follow-up questions: rewrite "Where did they meet?" into a question that stands alone.
+
+Retrieval sees only the question, so a pronoun that points back into the conversation must be
+resolved first. Only questions that look like they refer back are rewritten (by the reader
+model); a self-contained question is used as it is, which costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .reader import Reader
+from .text import terms
+
+History = list[tuple[str, str]]
+
+_REFERS_BACK = re.compile(
+    r"\b(he|she|it|they|them|him|his|her|hers|its|their|theirs|this|that|these|those|there|then"
+    r"|the same|the (two|pair|meeting|talks?|call|summit|visit|trip|article|man|woman|leaders?))\b"
+    r"|^\s*(and|also|what about|how about|why|when|where)\b[^?]{0,25}\??\s*$",
+    re.IGNORECASE,
+)
+
+REWRITE_PROMPT = (
+    "Rewrite the user's last question so that it can be understood without the conversation: "
+    "replace pronouns and vague references with the names and things they refer to. Keep it a "
+    "question, keep its meaning, add nothing else. Reply with the rewritten question only."
+)
+
+
+def needs_rewrite(question: str, history: History | None) -> bool:
+    return bool(history) and bool(_REFERS_BACK.search(question))
+
+
+def rewrite_messages(question: str, history: History) -> list[dict[str, str]]:
+    lines = []
+    for q, a in history:
+        lines.append(f"User: {q}")
+        lines.append(f"Assistant: {a}")
+    conversation = "\n".join(lines)
+    user = f"Conversation:\n{conversation}\n\nLast question: {question}\n\nRewritten question:"
+    return [{"role": "system", "content": REWRITE_PROMPT}, {"role": "user", "content": user}]
+
+
+def _clean(reply: str) -> str:
+    line = next((x for x in reply.strip().splitlines() if x.strip()), "")
+    line = re.sub(
+        r"^(rewritten question|question|standalone question)\s*:\s*",
+        "",
+        line.strip(),
+        flags=re.IGNORECASE,
+    )
+    return line.strip().strip('"“”').strip()
+
+
+def standalone_question(
+    question: str, history: History | None, reader: Reader, turns: int = 3
+) -> str:
+    """`question` made self-contained using the last `turns` exchanges of `history`."""
+    if not needs_rewrite(question, history):
+        return question
+    recent = [(str(q), str(a)) for q, a in (history or [])][-turns:]
+    rewritten = _clean(reader.complete(rewrite_messages(question, recent), max_new_tokens=48))
+    # A rewrite must still be a question about something: otherwise keep the user's words and
+    # give retrieval the last exchange for context.
+    if not rewritten or len(rewritten) > 400 or not terms(rewritten):
+        last_q, last_a = recent[-1]
+        return f"{question} ({last_q} {last_a})"
+    return rewritten

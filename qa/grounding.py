@@ -1,0 +1,130 @@
+"""Citations you can trust: tie each answer sentence to the passage sentence that supports it.
+
+The reader's own `[n]` markers are only a hint. Every answer sentence is scored against every
+sentence of the passages the reader was given (word coverage plus embedding similarity); the best
+one becomes its citation, copied from the article by offsets. Sentences that no passage supports
+are dropped, and numbers the passages never mention count as unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answers import Citation
+from .embedding import Embedder
+from .retrieval import Passage
+from .text import Span, split_sentences, terms
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+CITED_PASSAGE_BONUS = 0.05
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A passage sentence that can be cited."""
+
+    passage: int  # 1-based position in the reader's prompt
+    source: str
+    title: str
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class GroundedSentence:
+    text: str  # answer sentence without markers
+    evidence: Evidence | None
+    support: float
+
+
+def _evidence(passages: list[Passage]) -> list[Evidence]:
+    found = []
+    for n, p in enumerate(passages, 1):
+        c = p.chunk
+        for s in c.sentences:
+            found.append(
+                Evidence(n, c.source, c.title, s, c.text[s.start - c.start : s.end - c.start])
+            )
+    return found
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+
+
+def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
+    """The reply's sentences without markers, each with the passage numbers it cited."""
+    result = []
+    for span in split_sentences(reply):
+        sentence = reply[span.start : span.end]
+        cited = {int(n) for m in _MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
+        clean = _MARKER.sub("", sentence).strip()
+        if clean and re.search(r"\w", clean):
+            result.append((clean, cited))
+    return result
+
+
+def ground(
+    question: str, reply: str, passages: list[Passage], embedder: Embedder
+) -> list[GroundedSentence]:
+    """Score each answer sentence against all passage sentences and keep the best match."""
+    sentences = answer_sentences(reply)
+    evidence = _evidence(passages)
+    if not sentences or not evidence:
+        return [GroundedSentence(s, None, 0.0) for s, _ in sentences]
+    passage_text = {n: p.chunk.text for n, p in enumerate(passages, 1)}
+    # Words of a sentence and its neighbours in the same passage: a fact often spans two.
+    own_terms = [set(terms(e.text)) | set(terms(e.title)) for e in evidence]
+    window_terms = []
+    for j, e in enumerate(evidence):
+        near = [k for k in (j - 1, j, j + 1) if 0 <= k < len(evidence)]
+        window_terms.append(
+            set().union(*(own_terms[k] for k in near if evidence[k].passage == e.passage))
+        )
+    vectors = embedder.encode(
+        [f"{question} {s}" for s, _ in sentences] + [e.text for e in evidence]
+    )
+    answer_vecs, evidence_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
+    similarity = answer_vecs @ evidence_vecs.T
+    asked = set(terms(question))
+    grounded = []
+    for i, (sentence, cited) in enumerate(sentences):
+        words = set(terms(sentence)) or set(terms(sentence, keep_stopwords=True))
+        novel = (words - asked) or words  # what the answer adds to the question must be there
+        numbers = _numbers(sentence)
+        scores = np.empty(len(evidence))
+        for j, e in enumerate(evidence):
+            coverage = len(novel & window_terms[j]) / len(novel) if novel else 0.0
+            score = 0.6 * coverage + 0.4 * float(similarity[i, j])
+            if e.passage in cited:
+                score += CITED_PASSAGE_BONUS
+            if numbers - _numbers(passage_text[e.passage]):
+                score = 0.0  # a number the passage never gives is not supported by it
+            scores[j] = score
+        best = int(np.argmax(scores))
+        grounded.append(GroundedSentence(sentence, evidence[best], float(scores[best])))
+    return grounded
+
+
+def cite(grounded: list[GroundedSentence], min_support: float) -> tuple[str, list[Citation]]:
+    """Answer text with `[n]` markers and the matching citations, supported sentences only."""
+    numbers: dict[tuple[str, int], int] = {}
+    citations: list[Citation] = []
+    parts = []
+    for g in grounded:
+        if g.evidence is None or g.support < min_support:
+            continue
+        e = g.evidence
+        key = (e.source, e.span.start)
+        if key not in numbers:
+            numbers[key] = len(citations) + 1
+            citations.append(
+                Citation(numbers[key], e.source, e.title, e.text, e.span.start, e.span.end)
+            )
+        body, end = re.match(r"(.*?)([.!?…]*)$", g.text, re.DOTALL).groups()
+        parts.append(f"{body} [{numbers[key]}]{end or '.'}")
+    return " ".join(parts), citations

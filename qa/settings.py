@@ -1,0 +1,78 @@
+"""All configuration in one place: a dataclass whose fields can be overridden by env vars.
+
+Every field `name` reads the environment variable `QA_<NAME>` (for example `QA_TOP_K=6`), so a
+deployment changes behaviour without code; `Settings(...)` keyword arguments win over both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "article-qa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where things live.
+    articles_dir: Path = ROOT / "seeds"
+    index_dir: Path = ROOT / "index"
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+
+    # Models: a Hub id, a local folder, or one of the packaged defaults ("packaged:...").
+    embed_model: str = "packaged:all-MiniLM-L6-v2"
+    reader_model: str = "packaged:qwen2.5-coder-1.5b-instruct"
+    reader_dtype: str = "float32"  # float32 | int8 | bfloat16: see reader.py
+    threads: int = 0  # torch threads; 0 keeps torch's default
+
+    # Chunking.
+    chunk_chars: int = 600
+    chunk_overlap_sentences: int = 1
+
+    # Retrieval.
+    top_k: int = 4  # passages given to the reader
+    candidates: int = 20  # per retriever, before fusion
+    rrf_k: int = 60
+    # Below both of these, retrieval "found nothing relevant" and the model is not called.
+    min_dense_score: float = 0.30
+    min_keyword_hits: int = 2
+
+    # Reader.
+    max_new_tokens: int = 96
+    max_question_chars: int = 1000
+    history_turns: int = 3
+
+    # Grounding: an answer sentence needs at least this support from one passage sentence.
+    min_support: float = 0.5
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then `QA_*` environment variables, then explicit keyword overrides."""
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = os.environ.get(f"QA_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _parse(raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ("articles_dir", "index_dir", "cache_dir"):
+            if name in values:
+                values[name] = Path(values[name]).expanduser()  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(raw: str, type_name: object) -> object:
+    kind = str(type_name)
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "Path":
+        return Path(raw).expanduser()
+    return raw

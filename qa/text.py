@@ -1,0 +1,282 @@
+"""Text primitives shared by chunking, keyword search and grounding: sentences with offsets, terms.
+
+Everything here keeps character offsets into the original string, so a citation can always be
+copied back out of the article verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range `[start, end)` in some text."""
+
+    start: int
+    end: int
+
+
+# Words that end with a period without ending a sentence.
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "vs",
+    "etc",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "no",
+    "fig",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "approx",
+    "dept",
+    "est",
+}
+_CLOSERS = "\"'”’)]»"
+# A sentence ends at . ! ? (plus closing quotes) followed by space and a capital, digit or
+# opening quote, or glued to a new capitalised word ("difference.Secretary"), as scraped web
+# text often has.
+_BOUNDARY = re.compile(
+    r"[.!?…][" + re.escape(_CLOSERS) + r"]*(?:\s+(?=[\"'“‘(\[A-Z0-9])|(?=[A-Z][a-z]))"
+)
+_WORD = re.compile(r"\w+(?:[.'’\-]\w+)*", re.UNICODE)
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the period at `dot` closes an abbreviation such as "Mr." or "U.S."."""
+    if text[dot] != ".":
+        return False
+    match = re.search(r"(\w+(?:\.\w+)*)$", text[:dot])
+    if not match:
+        return False
+    word = match.group(1)
+    if word.lower() in _ABBREVIATIONS:
+        return True
+    # Initials and dotted acronyms: "J.", "U.S", "J.D".
+    return bool(re.fullmatch(r"(?:[A-Z]\.)*[A-Z]", word))
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans in `text[start:end]`, trimmed of whitespace; lines never join."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start = start + line.start()
+        line_end = start + line.end()
+        cursor = line_start
+        for boundary in _BOUNDARY.finditer(text, line_start, line_end):
+            if _is_abbreviation(text, boundary.start()):
+                continue
+            stop = boundary.end()
+            while stop > cursor and text[stop - 1].isspace():
+                stop -= 1
+            if stop > cursor:
+                spans.append(Span(cursor, stop))
+            cursor = boundary.end()
+        spans.append(Span(cursor, line_end))
+    return [s for s in (_trim(text, s) for s in spans) if s.end > s.start]
+
+
+def _trim(text: str, span: Span) -> Span:
+    start, end = span.start, span.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end)
+
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "did",
+        "does",
+        "say",
+        "said",
+        "says",
+        "tell",
+        "told",
+        "according",
+    ]
+)
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip accents and unify quotes so "Biden’s" and "Biden's" match."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("’", "'").replace("‘", "'").lower()
+
+
+def _stem(word: str) -> str:
+    """A tiny suffix stripper: enough for "talks"/"talk", "meetings"/"meeting", "ties"/"tie"."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def terms(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Search terms: normalized, lightly stemmed words, stopwords dropped unless asked."""
+    words = (m.group(0).replace(".", "") for m in _WORD.finditer(normalize(text)))
+    return [_stem(w) for w in words if w and (keep_stopwords or w not in STOPWORDS)]
