@@ -1,4 +1,4 @@
-"""Command line: `python -m qa index [FOLDER]`, `python -m qa ask "question"`, `python -m qa chat`."""
+"""Command line: `python -m qa index [FOLDER]`, `python -m qa ask "..."`, `python -m qa chat`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+from conftest import SEEDS
+
+from qa.documents import load_articles, read_article
+
+
+def _content(article) -> str:
+    return " ".join(article.text[s.start : s.end] for s in article.content)
+
+
+def test_title_is_first_non_empty_line():
+    article = read_article(SEEDS / "004_6412272d63db9382.txt", "004_6412272d63db9382.txt")
+    assert article.title.startswith("Blinken meets Chinese VP")
+
+
+def test_boilerplate_is_not_content_but_offsets_stay_in_original_text():
+    article = read_article(SEEDS / "004_6412272d63db9382.txt", "004")
+    content = _content(article)
+    for junk in ("Your donation", "paywalls", "Your support makes all the difference"):
+        assert junk not in content
+    assert "Secretary of State Antony Blinken met Monday" in content
+    assert "Your support" in article.text  # the file is untouched
+    trailer = read_article(SEEDS / "001_98f127979d69c2d2.txt", "001")
+    assert "Popular posts" not in _content(trailer)
+    assert "Comments" not in _content(trailer)
+    assert "Kamala Harris" not in _content(trailer)
+    assert "balancing cooperation with competition" in _content(trailer)
+
+
+def test_unreadable_binary_and_empty_files_are_skipped_with_a_warning(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("A title\nSomething happened in Malta.\n", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 100)
+    (tmp_path / "latin1.md").write_bytes("Caf\xe9 news\n".encode("latin-1"))
+    (tmp_path / "empty.txt").write_text("  \n\n", encoding="utf-8")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    articles, warnings = load_articles(tmp_path)
+    assert [a.source for a in articles] == ["good.txt"]
+    joined = "\n".join(warnings)
+    for name in ("binary.txt", "latin1.md", "empty.txt"):
+        assert name in joined
+    assert "notes.pdf" not in joined
+
+
+def test_all_seeds_load():
+    articles, warnings = load_articles(SEEDS)
+    assert len(articles) == 5 and warnings == []

@@ -1,0 +1,54 @@
+"""Citations are tied to passage sentences by evidence, not by the reader's markers."""
+
+import re
+
+from qa.documents import load_articles
+from qa.grounding import cite, ground
+
+
+def _passages(seed_qa, question):
+    return seed_qa.retrieve(question)
+
+
+def test_supported_answer_gets_a_verbatim_quote(seed_qa):
+    q = "Where did Jake Sullivan and Wang Yi hold talks?"
+    passages = _passages(seed_qa, q)
+    grounded = ground(q, "They held talks in Malta [3].", passages, seed_qa.embedder)
+    text, citations = cite(grounded, seed_qa.settings.min_support)
+    assert text == "They held talks in Malta [1]."
+    (c,) = citations
+    assert c.source == "004_6412272d63db9382.txt" and "Malta" in c.quote
+    articles = {a.source: a for a in load_articles(seed_qa.settings.articles_dir)[0]}
+    assert articles[c.source].text[c.start : c.end] == c.quote
+
+
+def test_unsupported_answer_gets_no_citation(seed_qa):
+    q = "Where did Jake Sullivan and Wang Yi hold talks?"
+    passages = _passages(seed_qa, q)
+    grounded = ground(q, "They met in Canberra, Australia [1].", passages, seed_qa.embedder)
+    assert cite(grounded, seed_qa.settings.min_support) == ("", [])
+
+
+def test_invented_numbers_are_unsupported(seed_qa):
+    q = "What share of global GDP do APEC economies account for?"
+    passages = _passages(seed_qa, q)
+    good = ground(q, "About 62% of global GDP.", passages, seed_qa.embedder)
+    bad = ground(q, "About 48% of global GDP.", passages, seed_qa.embedder)
+    assert good[0].support >= seed_qa.settings.min_support
+    assert bad[0].support < seed_qa.settings.min_support
+
+
+def test_markers_and_citations_always_agree(seed_qa):
+    q = "What did Sullivan and Wang discuss?"
+    passages = _passages(seed_qa, q)
+    reply = (
+        "Sullivan and Wang discussed Russia's war in Ukraine and the Taiwan Strait [2]. "
+        "They also discussed artificial intelligence [9]. Penguins run the talks."
+    )
+    text, citations = cite(ground(q, reply, passages, seed_qa.embedder), 0.5)
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    assert markers and sorted(set(markers)) == [c.number for c in citations]
+    assert "Penguins" not in text
+    allowed = {(p.chunk.source, p.chunk.start, p.chunk.end) for p in passages}
+    for c in citations:  # only passages given to the reader are ever cited
+        assert any(s == c.source and a <= c.start and c.end <= b for s, a, b in allowed)
