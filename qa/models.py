@@ -124,7 +124,9 @@ def _convert_packaged_reader(target: Path, progress: Progress) -> None:
         state = quantized.state_dict()
         del quantized
         fresh = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-        fresh.load_state_dict(state, strict=False)
+        loaded = fresh.load_state_dict(state, strict=False)
+        if loaded.missing_keys:
+            log.warning("Reader weights missing after conversion: %s", loaded.missing_keys[:5])
         fresh.tie_weights()
         del state
         progress("Preparing the reader model the first time: saving a safetensors copy...")

@@ -138,8 +138,10 @@ class QA:
 
     # -- answering ------------------------------------------------------------------------
     def retrieve(self, question: str) -> list[Passage]:
-        self.refresh()
-        return self.retriever.retrieve(question, self.settings.top_k)
+        """The passages for `question` from an index that reflects the folder right now."""
+        with self._lock:  # an update from another thread never lands mid-search
+            self.refresh()
+            return self.retriever.retrieve(question, self.settings.top_k)
 
     def _relevant(self, passages: list[Passage]) -> bool:
         s = self.settings
