@@ -8,6 +8,7 @@ caches a plain safetensors copy; every later start loads that copy in seconds.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import json
@@ -141,6 +142,8 @@ def _convert_packaged_reader(target: Path, progress: Progress) -> None:
         if target.exists():
             shutil.rmtree(target)
         os.replace(out, target)
+        del fresh
+        gc.collect()  # hand the dequantization's memory back before the model is loaded
         progress("Reader model ready.")
     finally:
         shutil.rmtree(work, ignore_errors=True)

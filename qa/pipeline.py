@@ -23,7 +23,7 @@ from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import cite, ground
 from .index import ArticleIndex, IndexCorrupt, SyncReport
-from .reader import Reader, answer_messages, declined
+from .reader import answer_messages, declined, shared_reader
 from .retrieval import Passage, Retriever
 from .settings import Settings
 
@@ -83,7 +83,7 @@ class QA:
             s.index_dir, self.embedder, s.chunk_chars, s.chunk_overlap_sentences
         )
         self.retriever = Retriever(self.index, self.embedder, s.candidates, s.rrf_k)
-        self.reader = Reader(s, self.progress)
+        self.reader = shared_reader(s, self.progress)
         self.warnings: list[str] = []
         self._loaded = False
         self._seen: dict[str, tuple[int, int]] = {}

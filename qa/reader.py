@@ -151,3 +151,23 @@ class Reader:
 
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_new_tokens)).strip()
+
+
+_shared: dict[tuple[object, ...], Reader] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_reader(settings: Settings, progress: Callable[[str], None] | None = None) -> Reader:
+    """One reader per model configuration in a process: several `QA` objects (one per articles
+    folder) share its weights instead of loading another copy of a 6 GB model."""
+    key = (
+        settings.reader_model,
+        settings.reader_dtype,
+        settings.cache_dir,
+        settings.threads,
+        settings.max_new_tokens,
+    )
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = Reader(settings, progress)
+        return _shared[key]
