@@ -98,17 +98,26 @@ def content_sentences(text: str) -> tuple[Span, ...]:
     return tuple(s for i, s in enumerate(sentences) if i not in drop)
 
 
-def load_articles(folder: Path) -> tuple[list[Article], list[str]]:
-    """All readable articles under `folder`, and one warning per file that was skipped."""
+def article_files(folder: Path) -> dict[str, Path]:
+    """Article files under `folder` by their source name; hidden files and folders are left out."""
     if not folder.is_dir():
         raise FileNotFoundError(f"The articles folder {folder} does not exist.")
-    articles, warnings = [], []
+    files = {}
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in ARTICLE_SUFFIXES:
-            continue
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        source = path.relative_to(folder).as_posix()
+        relative = path.relative_to(folder)
+        if (
+            path.suffix.lower() in ARTICLE_SUFFIXES
+            and not any(part.startswith(".") for part in relative.parts)
+            and path.is_file()
+        ):
+            files[relative.as_posix()] = path
+    return files
+
+
+def load_articles(folder: Path) -> tuple[list[Article], list[str]]:
+    """All readable articles under `folder`, and one warning per file that was skipped."""
+    articles, warnings = [], []
+    for source, path in article_files(folder).items():
         try:
             article = read_article(path, source)
         except ArticleError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .answers import Answer
-from .documents import ARTICLE_SUFFIXES, load_articles
+from .documents import article_files, load_articles
 from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import cite, ground
@@ -90,21 +89,6 @@ class QA:
         self._lock = threading.RLock()
 
     # -- index upkeep ---------------------------------------------------------------------
-    def _folder_state(self) -> dict[str, os.stat_result]:
-        folder = self.settings.articles_dir
-        if not folder.is_dir():
-            raise FileNotFoundError(f"The articles folder {folder} does not exist.")
-        stats = {}
-        for path in folder.rglob("*"):
-            rel = path.relative_to(folder)
-            if (
-                path.suffix.lower() in ARTICLE_SUFFIXES
-                and not any(part.startswith(".") for part in rel.parts)
-                and path.is_file()
-            ):
-                stats[rel.as_posix()] = path.stat()
-        return stats
-
     def refresh(self, force: bool = False) -> SyncReport:
         """Bring the index in line with the articles folder; cheap when nothing changed."""
         with self._lock:
@@ -115,7 +99,8 @@ class QA:
                     self.progress(f"The saved index is damaged ({exc}); rebuilding it.")
                     self.index.reset()
                 self._loaded = True
-            stats = self._folder_state()
+            files = article_files(self.settings.articles_dir)
+            stats = {source: path.stat() for source, path in files.items()}
             seen = {s: (st.st_size, st.st_mtime_ns) for s, st in stats.items()}
             if not force and seen == self._seen:
                 return SyncReport()
