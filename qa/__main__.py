@@ -1,4 +1,4 @@
-"""Command line: `python -m qa index [FOLDER]`, `python -m qa ask "..."`, `python -m qa chat`."""
+"""Command line: `python -m qa index [FOLDER]`, `ask "..."`, `eval QA_FILE.jsonl`, `chat`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import runpy
 import sys
 
+from . import evaluation
 from .models import ModelUnavailable
 from .pipeline import QA
 from .settings import ROOT
@@ -49,6 +50,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    items = evaluation.load_items(args.qa_file)
+    qa = _qa(args)
+    print(f"Evaluating {len(items)} questions from {args.qa_file} on {qa.settings.articles_dir}")
+    results, figures = evaluation.evaluate(
+        qa, items, on_result=lambda r: print(evaluation.result_line(r), flush=True)
+    )
+    print()
+    print(evaluation.summary_table(figures))
+    if args.json:
+        evaluation.write_json(args.json, results, figures)
+        print(f"\nWrote {args.json}")
+    misses = evaluation.below_bar(figures)
+    for miss in misses:
+        print(f"below the bar: {miss}")
+    return 1 if args.check and misses else 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     sys.argv = ["ui.py", *args.rest]
     runpy.run_path(str(ROOT / "ui.py"), run_name="__main__")
@@ -68,16 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--history", action="append", metavar="Q|||A", help="an earlier exchange")
     p.add_argument("--stream", action="store_true", help="show the draft as it is generated")
     p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("eval", help="measure answer quality on a JSONL question file")
+    p.add_argument("qa_file", metavar="QA_FILE.jsonl")
+    p.add_argument("--articles", dest="eval_articles", help="articles folder (default: seeds/)")
+    p.add_argument("--json", metavar="OUT.json", help="also write every result and the metrics")
+    p.add_argument("--check", action="store_true", help="exit 1 when a metric misses the bar")
+    p.set_defaults(func=cmd_eval)
     p = sub.add_parser("chat", help="start the web chat (same options as ui.py)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_chat)
     args = parser.parse_args(argv)
-    if getattr(args, "folder", None):
-        args.articles = args.folder
+    args.articles = (
+        getattr(args, "folder", None) or getattr(args, "eval_articles", None) or args.articles
+    )
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         return args.func(args)
-    except (ModelUnavailable, FileNotFoundError) as exc:
+    except (ModelUnavailable, FileNotFoundError, evaluation.EvalFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -34,3 +34,4 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)  # what the reader was given
     reason: str = ""  # why it abstained: invalid_question, no_relevant_passages, ...
     reply: str = ""  # the reader's raw reply, for debugging and evaluation
+    decline_probability: float | None = None  # the reader's P(NOT FOUND) at its first token

@@ -3,7 +3,8 @@
 The reader's own `[n]` markers are only a hint. Every answer sentence is scored against every
 sentence of the passages the reader was given (word coverage plus embedding similarity); the best
 one becomes its citation, copied from the article by offsets. Sentences that no passage supports
-are dropped, and numbers the passages never mention count as unsupported.
+are dropped, as are sentences that only restate the question or give no quantity where one
+was asked ("how many"); numbers the passages never mention count as unsupported.
 """
 
 from __future__ import annotations
@@ -20,6 +21,28 @@ from .text import Span, split_sentences, terms
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# The reader sometimes names its sources ("According to Excerpt 2, ...", "The excerpt states
+# that ..."): that is a citation, not content, and its number is no fact to check.
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:(?:according to|as (?:stated|mentioned|noted|reported) in|based on|in|from)\s+"
+    r"(?:the\s+)?excerpts?(?:\s+\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*"
+    r"|the\s+excerpts?\s+(?:from\s+excerpt\s+\d+\s+)?(?:\d+\s+)?"
+    r"(?:indicates?|states?|says?|mentions?|shows?|suggests?|notes?|reports?)\s+(?:that\s+)?)",
+    re.IGNORECASE,
+)
+_EXCERPT_REF = re.compile(r"\s*\(?\b(?:(?:in|from)\s+)?excerpts?\s+(\d+)\)?", re.IGNORECASE)
+# Questions that ask for a quantity, and the words that give one: "several days" answers no
+# "how many", so vague quantities do not count.
+_ASKS_QUANTITY = re.compile(
+    r"^\W*(how (many|much|long|old|far|often)|(what|which) (percentage|percent|share|rate|"
+    r"number|proportion|amount|year)|in what year)\b",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|trillion|dozen|half|once|twice)\b",
+    re.IGNORECASE,
+)
 CITED_PASSAGE_BONUS = 0.05
 
 
@@ -62,7 +85,13 @@ def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
     for span in split_sentences(reply):
         sentence = reply[span.start : span.end]
         cited = {int(n) for m in _MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
-        clean = _MARKER.sub("", sentence).strip()
+        attribution = _ATTRIBUTION.match(sentence)
+        if attribution:
+            cited |= {int(n) for n in re.findall(r"\d+", attribution.group(0))}
+            rest = sentence[attribution.end() :]
+            sentence = rest[:1].upper() + rest[1:]
+        cited |= {int(m.group(1)) for m in _EXCERPT_REF.finditer(sentence)}
+        clean = _EXCERPT_REF.sub("", _MARKER.sub("", sentence)).strip()
         if clean and re.search(r"\w", clean):
             result.append((clean, cited))
     return result
@@ -94,11 +123,15 @@ def ground(
     grounded = []
     for i, (sentence, cited) in enumerate(sentences):
         words = set(terms(sentence)) or set(terms(sentence, keep_stopwords=True))
-        novel = (words - asked) or words  # what the answer adds to the question must be there
+        novel = words - asked  # what the answer adds to the question must be in the passage
+        if not novel or (_ASKS_QUANTITY.search(question) and not _QUANTITY.search(sentence)):
+            # It only restates the question, or gives no quantity where one was asked.
+            grounded.append(GroundedSentence(sentence, None, 0.0))
+            continue
         numbers = _numbers(sentence)
         scores = np.empty(len(evidence))
         for j, e in enumerate(evidence):
-            coverage = len(novel & window_terms[j]) / len(novel) if novel else 0.0
+            coverage = len(novel & window_terms[j]) / len(novel)
             score = 0.6 * coverage + 0.4 * float(similarity[i, j])
             if e.passage in cited:
                 score += CITED_PASSAGE_BONUS

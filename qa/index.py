@@ -31,7 +31,7 @@ from .text import Span
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str], None]
@@ -228,7 +228,7 @@ class ArticleIndex:
             if progress:
                 progress(f"Embedding {len(new_chunks)} passages from {len(todo)} articles...")
             vectors = self.embedder.encode(
-                [embedding_text(c) for _, c in new_chunks], progress=len(new_chunks) > 256
+                [c.text for _, c in new_chunks], progress=len(new_chunks) > 256
             )
             ids = np.asarray([i for i, _ in new_chunks], dtype=np.int64)
             self._vectors.add_with_ids(vectors, ids)
@@ -302,10 +302,3 @@ class ArticleIndex:
     def vector(self, chunk_id: int) -> np.ndarray:
         """The stored unit vector of one chunk."""
         return self._vectors.reconstruct(int(chunk_id))
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """The title gives a passage its context ("he", "the meeting") for the embedder."""
-    if chunk.text.startswith(chunk.title):
-        return chunk.text
-    return f"{chunk.title}\n{chunk.text}"

@@ -22,7 +22,7 @@ from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import cite, ground
 from .index import ArticleIndex, IndexCorrupt, SyncReport
-from .reader import answer_messages, declined, shared_reader
+from .reader import DeclineGate, answer_messages, declined, shared_reader
 from .retrieval import Passage, Retriever
 from .settings import Settings
 
@@ -177,41 +177,39 @@ class QA:
         yield Update("sources", passages=passages)
         if not self.reader.loaded:
             yield Update("status", "Loading the reader model (the first time takes a while)...")
+        gate = DeclineGate(self.settings.decline_threshold)
         pieces = []
-        for piece in self.reader.stream(answer_messages(standalone, passages)):
+        for piece in self.reader.stream(answer_messages(standalone, passages), gate=gate):
             pieces.append(piece)
             yield Update("token", piece)
         reply = "".join(pieces).strip()
-        yield Update("answer", answer=self._finish(question, standalone, reply, passages))
+        drafted = Answer(
+            question,
+            reply,
+            False,
+            [],
+            standalone,
+            passages,
+            reply=reply,
+            decline_probability=gate.probability,
+        )
+        yield Update("answer", answer=self._finish(drafted))
 
-    def _finish(
-        self, question: str, standalone: str, reply: str, passages: list[Passage]
-    ) -> Answer:
-        if declined(reply):
-            return Answer(
-                question,
-                NOT_COVERED,
-                True,
-                [],
-                standalone,
-                passages,
-                reason="reader_declined",
-                reply=reply,
+    def _finish(self, drafted: Answer) -> Answer:
+        """The drafted reply made into an answer with citations, or an abstention."""
+        if declined(drafted.reply):
+            return dataclasses.replace(
+                drafted, text=NOT_COVERED, abstained=True, reason="reader_declined"
             )
-        grounded = ground(standalone, reply, passages, self.embedder)
+        grounded = ground(
+            drafted.standalone_question, drafted.reply, drafted.passages, self.embedder
+        )
         text, citations = cite(grounded, self.settings.min_support)
         if not citations:
-            return Answer(
-                question,
-                UNSUPPORTED,
-                True,
-                [],
-                standalone,
-                passages,
-                reason="unsupported",
-                reply=reply,
+            return dataclasses.replace(
+                drafted, text=UNSUPPORTED, abstained=True, reason="unsupported"
             )
-        return Answer(question, text, False, citations, standalone, passages, reply=reply)
+        return dataclasses.replace(drafted, text=text, citations=citations)
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """The finished answer to `question` (see `stream` for the same thing step by step)."""

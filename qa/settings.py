@@ -37,7 +37,7 @@ class Settings:
     chunk_overlap_sentences: int = 1
 
     # Retrieval.
-    top_k: int = 4  # passages given to the reader
+    top_k: int = 3  # passages given to the reader
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
     # Below both of these, retrieval "found nothing relevant" and the model is not called.
@@ -48,6 +48,8 @@ class Settings:
     max_new_tokens: int = 96
     max_question_chars: int = 1000
     history_turns: int = 3
+    # The reader declines when its probability of starting with NOT FOUND reaches this.
+    decline_threshold: float = 0.5
 
     # Grounding: an answer sentence needs at least this support from one passage sentence.
     min_support: float = 0.5

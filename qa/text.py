@@ -264,19 +264,36 @@ def normalize(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A tiny suffix stripper: enough for "talks"/"talk", "meetings"/"meeting", "ties"/"tie"."""
+    """A tiny suffix stripper, the same on both sides of every comparison: "talks"/"talk",
+    "meetings"/"meet", "threatened"/"threaten", "imposed"/"impose", "ties"/"tie"."""
     if word.endswith("'s"):
         word = word[:-2]
-    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
-        return word[:-2]
-    return word[:-1]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith(("sses", "xes", "zes", "ches", "shes")):
+            word = word[:-2]
+        else:
+            word = word[:-1]
+    if word.endswith("eed") and len(word) >= 6:
+        word = word[:-1]  # "agreed" -> "agree"
+    for suffix, shortest in (("ing", 6), ("ed", 5)):
+        if word.endswith(suffix) and len(word) >= shortest:
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+                word = word[:-1]  # "planned" -> "plan"
+            break
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]  # "imposed" -> "impos" == "impose" -> "impos"
+    return word
 
 
 def terms(text: str, keep_stopwords: bool = False) -> list[str]:
-    """Search terms: normalized, lightly stemmed words, stopwords dropped unless asked."""
-    words = (m.group(0).replace(".", "") for m in _WORD.finditer(normalize(text)))
+    """Search terms: normalized, lightly stemmed words, stopwords dropped unless asked.
+    Hyphenated words count as their parts, so "21-member" matches "21 members"."""
+    words = (
+        part
+        for m in _WORD.finditer(normalize(text))
+        for part in m.group(0).replace(".", "").split("-")
+    )
     return [_stem(w) for w in words if w and (keep_stopwords or w not in STOPWORDS)]

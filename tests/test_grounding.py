@@ -52,3 +52,36 @@ def test_markers_and_citations_always_agree(seed_qa):
     allowed = {(p.chunk.source, p.chunk.start, p.chunk.end) for p in passages}
     for c in citations:  # only passages given to the reader are ever cited
         assert any(s == c.source and a <= c.start and c.end <= b for s, a, b in allowed)
+
+
+def test_restating_the_question_is_not_an_answer(seed_qa):
+    q = "Which news agency reported on Han Zheng's meetings in Washington?"
+    passages = _passages(seed_qa, q)
+    grounded = ground(
+        q, "A news agency reported on Han Zheng's meetings.", passages, seed_qa.embedder
+    )
+    assert grounded[0].evidence is None and grounded[0].support == 0.0
+
+
+def test_a_quantity_question_needs_a_quantity(seed_qa):
+    q = "How many days of talks did Wang Yi hold with Jake Sullivan?"
+    passages = _passages(seed_qa, q)
+    vague = ground(
+        q, "Wang Yi and Sullivan held several days of talks in Malta.", passages, seed_qa.embedder
+    )
+    exact = ground(q, "They held two days of talks in Malta.", passages, seed_qa.embedder)
+    assert vague[0].support == 0.0
+    assert exact[0].support >= seed_qa.settings.min_support
+
+
+def test_the_readers_own_source_mentions_become_citation_hints():
+    from qa.grounding import answer_sentences
+
+    reply = "According to Excerpt 1, Xi called in November. They met in Malta (Excerpt 3) [2]."
+    assert answer_sentences(reply) == [
+        ("Xi called in November.", {1}),
+        ("They met in Malta.", {2, 3}),
+    ]
+    assert answer_sentences("The excerpt states that talks were held.") == [
+        ("Talks were held.", set())
+    ]

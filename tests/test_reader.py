@@ -39,3 +39,23 @@ def test_greedy_generation_is_deterministic_and_streams(seed_qa):
     pieces = list(seed_qa.reader.stream(messages, max_new_tokens=8))
     assert len(pieces) >= 1 and "Malta" in "".join(pieces)
     assert seed_qa.reader.complete(messages, max_new_tokens=8) == "".join(pieces).strip()
+
+
+def test_decline_gate_decides_at_the_first_token_only():
+    import torch
+
+    from qa.reader import DeclineGate
+
+    scores = torch.tensor([[2.0, 1.0, 0.0]])
+    decline = DeclineGate(threshold=0.2)
+    decline.token_ids = [1]
+    forced = decline(torch.zeros(1, 5, dtype=torch.long), scores)
+    assert decline.probability == pytest.approx(float(scores.softmax(-1)[0, 1]))
+    assert int(forced.argmax()) == 1  # P(NOT) 0.24 >= 0.2: the reply starts NOT FOUND
+    assert torch.equal(decline(torch.zeros(1, 6, dtype=torch.long), scores), scores)  # later
+
+    answer = DeclineGate(threshold=0.5)
+    answer.token_ids = [1]
+    barred = answer(torch.zeros(1, 5, dtype=torch.long), torch.tensor([[1.0, 1.5, 1.2]]))
+    assert answer.probability == pytest.approx(0.426, abs=1e-3)
+    assert int(barred.argmax()) == 2  # NOT was the greedy pick, but 0.43 < 0.5: it answers
