@@ -134,7 +134,8 @@ def test_question_files_are_well_formed(name: str):
 # The bar (qa.evaluation.BAR) is not met yet on every metric. Until it is, CI holds
 # the figures measured on the dev set (README, "Answer quality"), less about one question of
 # slack, so quality cannot silently regress; raise these as the pipeline improves. Both reader
-# backends hold it (llama.cpp: accuracy 0.783, false abstention 0.130; transformers: 0.797, 0.116).
+# backends measured 0.797 accuracy and 0.116 false abstention; llama.cpp with prefix reuse, 0.783
+# and 0.130, so the slack covers such one-question shifts.
 FLOOR: dict[str, tuple[str, float]] = {
     "retrieval_hit": (">=", 0.97),
     "answer_accuracy": (">=", 0.76),
