@@ -114,10 +114,13 @@ def article_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def load_articles(folder: Path) -> tuple[list[Article], list[str]]:
-    """All readable articles under `folder`, and one warning per file that was skipped."""
+def load_articles(folder: Path, only: set[str] | None = None) -> tuple[list[Article], list[str]]:
+    """All readable articles under `folder` (or those of them named in `only`), and one warning
+    per file that was skipped."""
     articles, warnings = [], []
     for source, path in article_files(folder).items():
+        if only is not None and source not in only:
+            continue
         try:
             article = read_article(path, source)
         except ArticleError as exc:

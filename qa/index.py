@@ -1,38 +1,55 @@
-"""The persistent passage index: FAISS vectors, chunk metadata and a manifest of article hashes.
+"""The persistent passage index: immutable segments of chunks, a manifest, and FAISS over them.
 
-Layout of `index/`: `manifest.json` names one generation of `vectors-N.faiss` and
-`chunks-N.jsonl` and records their sha256. A save writes the new generation's files aside,
-then atomically replaces the manifest, then deletes older generations: a crash at any point
-leaves the old index or the new one, never a mix. A manifest whose files are missing or do not
-match their checksums is reported as corrupt, and the caller rebuilds.
+Each sync that adds chunks writes one new segment (`seg-N.vectors.npy`, `seg-N.arrays.npz`
+with ids and term counts, `seg-N.chunks.jsonl` with the chunk rows) and never touches older
+ones, so adding an article costs the same on a large index as on a small one. Removing an article
+only records its chunk ids as deleted in the manifest. `manifest.json` names the live segments
+with their sha256 and is replaced atomically after the new files are on disk: a crash at any
+point leaves the old index or the new one, never a mix. Files the manifest does not name are
+leftovers and are deleted.
+
+Search is exact (a flat inner-product index) while the index is small; past `ann_threshold`
+chunks the index trains IVF centroids on its vectors, as FAISS users do at that size, and every
+segment stores which IVF list each of its vectors falls in, so reopening only copies vectors into
+place. Training rewrites all live chunks into one segment (a compaction, which also drops deleted
+rows); so does having more than `max_segments` segments.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
+from scipy import sparse
 
 from .chunking import Chunk, chunk_article
 from .documents import Article
 from .embedding import Embedder
+from .keywords import TermCounts, count_terms, stack
+from .settings import Settings
 from .text import Span
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 MANIFEST = "manifest.json"
+_OUR_FILES = re.compile(
+    r"(seg-\d+\.(vectors\.npy|arrays\.npz|chunks\.jsonl)|centroids-\d+\.npy"
+    r"|(vectors|chunks)-\d+\.(faiss|jsonl)|\..+\.tmp)"
+)
 
 Progress = Callable[[str], None]
 
@@ -48,10 +65,15 @@ class IndexedArticle:
     source: str
     title: str
     sha256: str
-    chunk_ids: list[int]
+    first_id: int  # its chunks have the ids first_id, first_id + 1, ... (assigned together)
+    count: int
     indexed_at: float
     size: int = 0
     mtime_ns: int = 0
+
+    @property
+    def chunk_ids(self) -> range:
+        return range(self.first_id, self.first_id + self.count)
 
 
 @dataclass
@@ -66,6 +88,19 @@ class SyncReport:
         return bool(self.added or self.changed or self.removed)
 
 
+@dataclass
+class Segment:
+    """One immutable batch of chunks: ids (ascending), vectors, term counts, metadata rows."""
+
+    name: str
+    ids: np.ndarray
+    vectors: np.ndarray  # (rows, dim) float32, memory-mapped from disk
+    lines: np.ndarray  # byte offsets of each chunk's row in the .jsonl file, and its end
+    counts: TermCounts
+    assign: np.ndarray  # the IVF list of each row for the manifest's centroids, or empty
+    files: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -74,34 +109,59 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write` on a temp file beside `path`, flush it to disk, then rename it over `path`."""
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> dict[str, object]:
+    """Call `write` on a temp file beside `path`, flush it to disk, then rename it over `path`.
+    Returns the manifest entry of the file (name, size, sha256)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        entry = {"name": path.name, "size": os.path.getsize(tmp), "sha256": _sha256(Path(tmp))}
         os.replace(tmp, path)
+        return entry
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-class ArticleIndex:
-    """Chunk vectors in FAISS plus their metadata; `sync` makes it match a set of articles."""
+def _chunk_row(chunk_id: int, c: Chunk) -> bytes:
+    row = {
+        "id": chunk_id,
+        "source": c.source,
+        "title": c.title,
+        "text": c.text,
+        "start": c.start,
+        "end": c.end,
+        "sentences": [[s.start, s.end] for s in c.sentences],
+    }
+    return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
 
-    def __init__(self, index_dir: Path, embedder: Embedder, chunk_chars: int, overlap: int):
+
+class ArticleIndex:
+    """Chunk vectors, term counts and metadata; `sync` makes it match a set of articles."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        chunk_chars: int,
+        overlap: int,
+        ann_threshold: int = Settings.ann_threshold,
+        nprobe: int = Settings.ivf_nprobe,
+        max_segments: int = Settings.max_segments,
+    ):
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.overlap = overlap
-        self.articles: dict[str, IndexedArticle] = {}
-        self.chunks: dict[int, Chunk] = {}
+        self.ann_threshold = ann_threshold
+        self.nprobe = nprobe
+        self.max_segments = max_segments
+        self.reset()
         self.generation = 0
-        self._vectors: faiss.IndexIDMap2 | None = None
-        self._next_id = 0
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -115,7 +175,63 @@ class ArticleIndex:
         }
 
     def __len__(self) -> int:
-        return len(self.chunks)
+        return sum(len(s.ids) for s in self.segments) - len(self.deleted)
+
+    @property
+    def kind(self) -> str:
+        """`exact` (flat) or `ivf` (approximate): how dense search runs at this size."""
+        return "ivf" if self._centroids is not None else "exact"
+
+    def reset(self) -> None:
+        self.articles: dict[str, IndexedArticle] = {}
+        self.segments: list[Segment] = []
+        self.deleted: set[int] = set()
+        self._next_id = 0
+        self._centroids: np.ndarray | None = None
+        self._centroids_file: dict[str, object] | None = None
+        self._trained_on = 0
+        self._dense: faiss.Index | None = None
+        self._quantizer: faiss.Index | None = None
+
+    # -- reading chunks -------------------------------------------------------------------
+    def _locate(self, chunk_id: int) -> tuple[Segment, int]:
+        firsts = [int(s.ids[0]) for s in self.segments]
+        where = bisect.bisect_right(firsts, chunk_id) - 1
+        if where >= 0:
+            segment = self.segments[where]
+            row = int(np.searchsorted(segment.ids, chunk_id))
+            if row < len(segment.ids) and segment.ids[row] == chunk_id:
+                return segment, row
+        raise KeyError(chunk_id)
+
+    def chunk(self, chunk_id: int) -> Chunk:
+        """The chunk with this id, read from its segment's metadata file."""
+        segment, row = self._locate(chunk_id)
+        with open(self.index_dir / f"{segment.name}.chunks.jsonl", "rb") as f:
+            f.seek(int(segment.lines[row]))
+            data = json.loads(f.read(int(segment.lines[row + 1] - segment.lines[row])))
+        spans = tuple(Span(a, b) for a, b in data["sentences"])
+        return Chunk(data["source"], data["title"], data["text"], data["start"], data["end"], spans)
+
+    def vector(self, chunk_id: int) -> np.ndarray:
+        """The stored unit vector of one chunk."""
+        segment, row = self._locate(chunk_id)
+        return np.asarray(segment.vectors[row], dtype=np.float32)
+
+    def chunk_ids(self) -> Iterator[int]:
+        for segment in self.segments:
+            for i in segment.ids.tolist():
+                if i not in self.deleted:
+                    yield i
+
+    def term_counts(self) -> tuple[np.ndarray, TermCounts]:
+        """Ids and term counts of every live chunk, for keyword search."""
+        ids = np.concatenate([s.ids for s in self.segments]) if self.segments else np.zeros(0)
+        counts = stack([s.counts for s in self.segments])
+        if self.deleted:
+            alive = ~np.isin(ids, np.fromiter(self.deleted, dtype=np.int64))
+            ids, counts = ids[alive], TermCounts(counts.vocab, counts.counts[alive])
+        return ids.astype(np.int64), counts
 
     # -- loading --------------------------------------------------------------------------
     def load(self) -> bool:
@@ -126,179 +242,332 @@ class ArticleIndex:
             return False
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            files = manifest["files"]
             signature = manifest["signature"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(f"{manifest_path} is unreadable: {exc}") from exc
         if signature != self.signature:
             log.info("Index was built with other settings; it will be rebuilt.")
             return False
-        for role, entry in files.items():
-            path = self.index_dir / entry["name"]
-            if not path.exists() or path.stat().st_size != entry["size"]:
-                raise IndexCorrupt(f"Index file {path.name} ({role}) is missing or truncated.")
-            if _sha256(path) != entry["sha256"]:
-                raise IndexCorrupt(f"Index file {path.name} ({role}) does not match its checksum.")
+        self.reset()
         try:
-            vectors = faiss.read_index(str(self.index_dir / files["vectors"]["name"]))
-            chunks = {}
-            with open(self.index_dir / files["chunks"]["name"], encoding="utf-8") as f:
-                for line in f:
-                    row = json.loads(line)
-                    chunks[row["id"]] = Chunk(
-                        row["source"],
-                        row["title"],
-                        row["text"],
-                        row["start"],
-                        row["end"],
-                        tuple(Span(a, b) for a, b in row["sentences"]),
-                    )
-            articles = {s: IndexedArticle(**a) for s, a in manifest["articles"].items()}
+            for entry in manifest["segments"]:
+                for file in entry["files"].values():
+                    self._verify(file)
+                self.segments.append(self._read_segment(entry["name"], entry["files"]))
+            if manifest["centroids"]:
+                self._verify(manifest["centroids"])
+                self._centroids = np.load(self.index_dir / manifest["centroids"]["name"])
+                self._centroids_file = manifest["centroids"]
+                self._trained_on = int(manifest["trained_on"])
+            self.deleted = set(manifest["deleted"])
+            self.articles = {s: IndexedArticle(**a) for s, a in manifest["articles"].items()}
+            self.generation = int(manifest["generation"])
+            self._next_id = int(manifest["next_id"])
+            self._build_dense()
+        except IndexCorrupt:
+            self.reset()
+            raise
         except Exception as exc:
+            self.reset()
             raise IndexCorrupt(f"Index files under {self.index_dir} are unreadable: {exc}") from exc
-        if vectors.ntotal != len(chunks):
-            raise IndexCorrupt("Index vectors and chunk metadata disagree.")
-        self._vectors = vectors
-        self.chunks, self.articles = chunks, articles
-        self.generation = int(manifest["generation"])
-        self._next_id = int(manifest["next_id"])
+        if sum(a.count for a in self.articles.values()) != len(self):
+            self.reset()
+            raise IndexCorrupt("Index chunks and article records disagree.")
         return True
 
+    def _verify(self, file: dict[str, object]) -> None:
+        path = self.index_dir / str(file["name"])
+        if not path.exists() or path.stat().st_size != file["size"]:
+            raise IndexCorrupt(f"Index file {path.name} is missing or truncated.")
+        if _sha256(path) != file["sha256"]:
+            raise IndexCorrupt(f"Index file {path.name} does not match its checksum.")
+
+    def _read_segment(self, name: str, files: dict[str, dict[str, object]]) -> Segment:
+        vectors = np.load(self.index_dir / f"{name}.vectors.npy", mmap_mode="r")
+        with np.load(self.index_dir / f"{name}.arrays.npz") as a:
+            counts = sparse.csr_matrix(
+                (a["data"], a["indices"], a["indptr"]), shape=(len(a["ids"]), len(a["vocab"]))
+            )
+            return Segment(
+                name,
+                a["ids"],
+                vectors,
+                a["lines"],
+                TermCounts(a["vocab"].tolist(), counts),
+                a["assign"],
+                files,
+            )
+
+    # -- dense search structure -------------------------------------------------------------
+    def _build_dense(self) -> None:
+        """FAISS over the live vectors: flat while small, IVF once centroids are trained."""
+        dim = self.embedder.dimension
+        if self._centroids is None:
+            self._quantizer = None
+            self._dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        else:
+            self._quantizer = faiss.IndexFlatIP(dim)
+            self._quantizer.add(self._centroids)
+            ivf = faiss.IndexIVFFlat(
+                self._quantizer, dim, len(self._centroids), faiss.METRIC_INNER_PRODUCT
+            )
+            ivf.is_trained = True
+            ivf.nprobe = self.nprobe
+            self._dense = ivf
+        for segment in self.segments:
+            self._add_dense(segment)
+        if self.deleted:
+            self._dense.remove_ids(np.fromiter(self.deleted, dtype=np.int64))
+
+    def _add_dense(self, segment: Segment) -> None:
+        vectors = np.ascontiguousarray(segment.vectors, dtype=np.float32)
+        ids = np.ascontiguousarray(segment.ids, dtype=np.int64)
+        if self._quantizer is None:
+            self._dense.add_with_ids(vectors, ids)
+            return
+        assign = np.ascontiguousarray(segment.assign, dtype=np.int64)
+        if len(assign) != len(ids):
+            raise IndexCorrupt(f"Segment {segment.name} has no IVF lists for these centroids.")
+        self._dense.add_core(
+            len(ids), faiss.swig_ptr(vectors), faiss.swig_ptr(ids), faiss.swig_ptr(assign)
+        )
+
+    def _assign(self, vectors: np.ndarray) -> np.ndarray:
+        if self._quantizer is None:
+            return np.zeros(0, dtype=np.int32)
+        _, lists = self._quantizer.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+        return lists.ravel().astype(np.int32)
+
     # -- updating -------------------------------------------------------------------------
-    def _empty_vectors(self) -> faiss.IndexIDMap2:
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.embedder.dimension))
-
-    def reset(self) -> None:
-        self.articles, self.chunks = {}, {}
-        self._vectors = None
-        self._next_id = 0
-
     def sync(
         self,
         articles: list[Article],
         stats: dict[str, os.stat_result] | None = None,
         progress: Progress | None = None,
+        unchanged: set[str] | frozenset[str] = frozenset(),
     ) -> SyncReport:
-        """Make the index hold exactly `articles`, re-embedding only new or changed ones,
-        and save it if anything changed."""
+        """Make the index hold exactly `articles` plus the already indexed `unchanged` ones (which
+        the caller did not need to read), embedding only new or changed articles, and save it if
+        anything changed. If saving fails, the index on disk and in memory stay as they were and
+        the error is raised."""
+        try:
+            return self._sync(articles, stats or {}, progress or log.info, unchanged)
+        except BaseException:
+            try:
+                if not self.load():
+                    self.reset()
+            except IndexCorrupt:
+                self.reset()
+            raise
+
+    def _sync(
+        self,
+        articles: list[Article],
+        stats: dict[str, os.stat_result],
+        progress: Progress,
+        unchanged: set[str] | frozenset[str],
+    ) -> SyncReport:
         report = SyncReport()
-        stats = stats or {}
         wanted = {a.source: a for a in articles}
-        if self._vectors is None:
-            self._vectors = self._empty_vectors()
-        stale_ids: list[int] = []
+        if self._dense is None:
+            self._build_dense()
+        stale: list[int] = []
+        restamped = False
         for source, entry in list(self.articles.items()):
             article = wanted.get(source)
+            if source in unchanged and article is None:
+                continue
             if article is None:
                 report.removed.append(source)
             elif article.sha256 != entry.sha256:
                 report.changed.append(source)
             else:
-                if source in stats:  # same content, new timestamp: remember it, no re-embedding
-                    entry.size, entry.mtime_ns = stats[source].st_size, stats[source].st_mtime_ns
+                st = stats.get(source)
+                if st and (entry.size, entry.mtime_ns) != (st.st_size, st.st_mtime_ns):
+                    # Same content, new timestamp: remember it (no re-embedding) so the next
+                    # refresh need not read the file again.
+                    entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns
+                    restamped = True
                 continue
-            stale_ids.extend(entry.chunk_ids)
+            stale.extend(entry.chunk_ids)
             del self.articles[source]
         report.added = [s for s in wanted if s not in self.articles and s not in report.changed]
+        if stale:
+            self.deleted.update(stale)
+            self._dense.remove_ids(np.asarray(stale, dtype=np.int64))
 
-        if stale_ids:
-            self._vectors.remove_ids(np.asarray(stale_ids, dtype=np.int64))
-            for chunk_id in stale_ids:
-                self.chunks.pop(chunk_id, None)
-
-        todo = [wanted[s] for s in report.added + report.changed]
-        new_chunks: list[tuple[int, Chunk]] = []
-        for article in todo:
-            ids = []
-            for chunk in chunk_article(article, self.chunk_chars, self.overlap):
-                new_chunks.append((self._next_id, chunk))
-                ids.append(self._next_id)
-                self._next_id += 1
-            st = stats.get(article.source)
-            self.articles[article.source] = IndexedArticle(
-                article.source,
+        chunks: list[Chunk] = []
+        for source in report.added + report.changed:
+            article, st = wanted[source], stats.get(source)
+            article_chunks = chunk_article(article, self.chunk_chars, self.overlap)
+            self.articles[source] = IndexedArticle(
+                source,
                 article.title,
                 article.sha256,
-                ids,
+                self._next_id + len(chunks),
+                len(article_chunks),
                 time.time(),
                 st.st_size if st else 0,
                 st.st_mtime_ns if st else 0,
             )
-        if new_chunks:
-            if progress:
-                progress(f"Embedding {len(new_chunks)} passages from {len(todo)} articles...")
-            vectors = self.embedder.encode(
-                [c.text for _, c in new_chunks], progress=len(new_chunks) > 256
+            chunks.extend(article_chunks)
+        if chunks:
+            progress(
+                f"Embedding {len(chunks)} passages from {len(report.added + report.changed)}"
+                " articles..."
             )
-            ids = np.asarray([i for i, _ in new_chunks], dtype=np.int64)
-            self._vectors.add_with_ids(vectors, ids)
-            self.chunks.update(new_chunks)
-            report.chunks_embedded = len(new_chunks)
-        if report.touched or self.generation == 0:
+            vectors = self.embedder.encode([c.text for c in chunks], progress=len(chunks) > 256)
+            ids = np.arange(self._next_id, self._next_id + len(chunks), dtype=np.int64)
+            self._next_id += len(chunks)
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            segment = self._write_segment(
+                ids,
+                vectors,
+                [_chunk_row(int(i), c) for i, c in zip(ids, chunks, strict=True)],
+                count_terms([f"{c.title}\n{c.text}" for c in chunks]),
+            )
+            self.segments.append(segment)
+            self._add_dense(segment)
+            report.chunks_embedded = len(chunks)
+        self._maybe_compact(progress)
+        if report.touched or restamped or self.generation == 0:
             self.save()
         return report
 
+    def _write_segment(
+        self, ids: np.ndarray, vectors: np.ndarray, rows: list[bytes], counts: TermCounts
+    ) -> Segment:
+        """Write one new segment's files (not yet named by the manifest) and return it."""
+        name = f"seg-{self.generation + 1}"
+        while (self.index_dir / f"{name}.vectors.npy").exists():  # a crash's leftover
+            name += "0"
+        lines = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+        assign = self._assign(vectors)
+        m = counts.counts
+
+        def write_arrays(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(
+                    f,
+                    ids=ids,
+                    lines=lines,
+                    assign=assign,
+                    vocab=np.asarray(counts.vocab, dtype=str),
+                    data=m.data,
+                    indices=m.indices,
+                    indptr=m.indptr,
+                )
+
+        def write_rows(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                f.writelines(rows)
+
+        def write_vectors(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.save(f, np.ascontiguousarray(vectors, dtype=np.float32))
+
+        files = {
+            "vectors": _write_atomic(self.index_dir / f"{name}.vectors.npy", write_vectors),
+            "arrays": _write_atomic(self.index_dir / f"{name}.arrays.npz", write_arrays),
+            "chunks": _write_atomic(self.index_dir / f"{name}.chunks.jsonl", write_rows),
+        }
+        return self._read_segment(name, files)
+
+    def _maybe_compact(self, progress: Progress) -> None:
+        """Train IVF when the index has grown past the threshold (again by 4x since the last
+        training), go back to exact search when it has shrunk well below it, and merge segments
+        when there are too many."""
+        alive = len(self)
+        train = alive >= self.ann_threshold and (
+            self._centroids is None or alive > 4 * self._trained_on
+        )
+        untrain = self._centroids is not None and alive < self.ann_threshold // 2
+        if not (train or untrain or len(self.segments) > self.max_segments):
+            return
+        if train:
+            lists = max(1, min(int(2 * math.sqrt(alive)), alive // 16))
+            progress(f"Training the approximate index ({lists} lists over {alive} passages)...")
+            sample = self._sample_vectors(min(alive, 64 * lists))
+            kmeans = faiss.Kmeans(sample.shape[1], lists, niter=20, seed=1, spherical=True)
+            kmeans.train(sample)
+            self._centroids, self._trained_on = kmeans.centroids, alive
+        elif untrain:
+            self._centroids, self._trained_on = None, 0
+        self._quantizer = None
+        if self._centroids is not None:
+            self._quantizer = faiss.IndexFlatIP(self._centroids.shape[1])
+            self._quantizer.add(self._centroids)
+        progress(f"Compacting {len(self.segments)} segments into one...")
+        ids = [s.ids for s in self.segments]
+        keep = [~np.isin(i, np.fromiter(self.deleted, dtype=np.int64)) for i in ids]
+        all_ids = np.concatenate([i[k] for i, k in zip(ids, keep, strict=True)])
+        vectors = np.concatenate([s.vectors[k] for s, k in zip(self.segments, keep, strict=True)])
+        rows = []
+        for segment, k in zip(self.segments, keep, strict=True):
+            with open(self.index_dir / f"{segment.name}.chunks.jsonl", "rb") as f:
+                data = f.read()
+            rows.extend(
+                data[a:b]
+                for a, b, alive_row in zip(segment.lines[:-1], segment.lines[1:], k, strict=True)
+                if alive_row
+            )
+        counts = stack([s.counts for s in self.segments])
+        counts = TermCounts(counts.vocab, counts.counts[np.concatenate(keep)])
+        self.segments = [self._write_segment(all_ids, vectors, rows, counts)]
+        self.deleted = set()
+        self._write_centroids()
+        self._build_dense()
+
+    def _sample_vectors(self, n: int) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        ids = np.fromiter(self.chunk_ids(), dtype=np.int64)
+        pick = np.sort(rng.choice(ids, size=n, replace=False))
+        return np.stack([self.vector(int(i)) for i in pick]).astype(np.float32)
+
+    def _write_centroids(self) -> None:
+        if self._centroids is None:
+            self._centroids_file = None
+            return
+        name = f"centroids-{self.generation + 1}.npy"
+        centroids = self._centroids
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.save(f, centroids)
+
+        self._centroids_file = _write_atomic(self.index_dir / name, write)
+
     def save(self) -> None:
-        """Write a new generation aside, switch the manifest to it, then drop older ones."""
+        """Switch the manifest to the current segments, then delete files it no longer names."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         generation = self.generation + 1
-        names = {"vectors": f"vectors-{generation}.faiss", "chunks": f"chunks-{generation}.jsonl"}
-        vectors = self._vectors if self._vectors is not None else self._empty_vectors()
-
-        def write_chunks(tmp: Path) -> None:
-            with open(tmp, "w", encoding="utf-8") as f:
-                for chunk_id, c in self.chunks.items():
-                    row = {
-                        "id": chunk_id,
-                        "source": c.source,
-                        "title": c.title,
-                        "text": c.text,
-                        "start": c.start,
-                        "end": c.end,
-                        "sentences": [[s.start, s.end] for s in c.sentences],
-                    }
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-        _write_atomic(
-            self.index_dir / names["vectors"], lambda tmp: faiss.write_index(vectors, str(tmp))
-        )
-        _write_atomic(self.index_dir / names["chunks"], write_chunks)
-        files = {}
-        for role, name in names.items():
-            path = self.index_dir / name
-            files[role] = {"name": name, "size": path.stat().st_size, "sha256": _sha256(path)}
         manifest = {
             "signature": self.signature,
             "generation": generation,
             "next_id": self._next_id,
-            "files": files,
+            "segments": [{"name": s.name, "files": s.files} for s in self.segments],
+            "centroids": self._centroids_file,
+            "trained_on": self._trained_on,
+            "deleted": sorted(self.deleted),
             "articles": {s: asdict(a) for s, a in self.articles.items()},
         }
         _write_atomic(
             self.index_dir / MANIFEST,
-            lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"),
+            lambda tmp: tmp.write_text(json.dumps(manifest), encoding="utf-8"),
         )
         self.generation = generation
-        self._vectors = vectors
-        self._remove_other_generations(set(names.values()))
-
-    def _remove_other_generations(self, keep: set[str]) -> None:
+        named = {str(f["name"]) for s in self.segments for f in s.files.values()}
+        if self._centroids_file:
+            named.add(str(self._centroids_file["name"]))
         for path in self.index_dir.iterdir():
-            leftover = re.fullmatch(r"(vectors|chunks)-\d+\.(faiss|jsonl)", path.name) or (
-                path.name.startswith(".") and path.name.endswith(".tmp")
-            )
-            if leftover and path.name not in keep:
+            if _OUR_FILES.fullmatch(path.name) and path.name not in named:
                 with contextlib.suppress(OSError):
                     path.unlink()
 
     # -- searching ------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` nearest chunk ids to a unit query vector, with cosine similarities."""
-        if self._vectors is None or self._vectors.ntotal == 0:
+        if self._dense is None or self._dense.ntotal == 0:
             return []
-        scores, ids = self._vectors.search(vector.reshape(1, -1).astype(np.float32), k)
+        scores, ids = self._dense.search(vector.reshape(1, -1).astype(np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-
-    def vector(self, chunk_id: int) -> np.ndarray:
-        """The stored unit vector of one chunk."""
-        return self._vectors.reconstruct(int(chunk_id))

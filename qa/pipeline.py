@@ -79,7 +79,13 @@ class QA:
         s = self.settings
         self.embedder = Embedder(s.embed_model)
         self.index = ArticleIndex(
-            s.index_dir, self.embedder, s.chunk_chars, s.chunk_overlap_sentences
+            s.index_dir,
+            self.embedder,
+            s.chunk_chars,
+            s.chunk_overlap_sentences,
+            s.ann_threshold,
+            s.ivf_nprobe,
+            s.max_segments,
         )
         self.retriever = Retriever(self.index, self.embedder, s.candidates, s.rrf_k)
         self.reader = shared_reader(s, self.progress)
@@ -90,7 +96,8 @@ class QA:
 
     # -- index upkeep ---------------------------------------------------------------------
     def refresh(self, force: bool = False) -> SyncReport:
-        """Bring the index in line with the articles folder; cheap when nothing changed."""
+        """Bring the index in line with the articles folder; cheap when nothing changed, and
+        only files whose size or modification time differ from the index's record are read."""
         with self._lock:
             if not self._loaded:
                 try:
@@ -104,10 +111,20 @@ class QA:
             seen = {s: (st.st_size, st.st_mtime_ns) for s, st in stats.items()}
             if not force and seen == self._seen:
                 return SyncReport()
-            articles, self.warnings = load_articles(self.settings.articles_dir)
-            if not articles:
+            known = self.index.articles
+            unchanged = {
+                source
+                for source, st in stats.items()
+                if not force
+                and source in known
+                and (known[source].size, known[source].mtime_ns) == (st.st_size, st.st_mtime_ns)
+            }
+            articles, self.warnings = load_articles(
+                self.settings.articles_dir, only=set(stats) - unchanged
+            )
+            if not articles and not unchanged:
                 self.progress(f"No readable articles in {self.settings.articles_dir}.")
-            report = self.index.sync(articles, stats, self.progress)
+            report = self.index.sync(articles, stats, self.progress, unchanged)
             self._seen = seen
             if report.touched:
                 self.progress(

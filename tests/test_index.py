@@ -1,8 +1,13 @@
 """The persistent index with the real embedder and real FAISS."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-import faiss
+import numpy as np
 import pytest
 
 from qa.documents import load_articles
@@ -16,7 +21,7 @@ def _index(index_dir: Path, embedder) -> ArticleIndex:
 
 def _sources_found(index: ArticleIndex, embedder, query: str) -> set[str]:
     hits = index.search(embedder.encode([query])[0], 50)
-    return {index.chunks[i].source for i, _ in hits}
+    return {index.chunk(i).source for i, _ in hits}
 
 
 def test_build_persist_and_reload(articles_dir: Path, tmp_path: Path, embedder):
@@ -26,7 +31,8 @@ def test_build_persist_and_reload(articles_dir: Path, tmp_path: Path, embedder):
     assert len(report.added) == 5 and report.chunks_embedded == len(index) > 0
     reloaded = _index(tmp_path / "index", embedder)
     assert reloaded.load()
-    assert reloaded.chunks == index.chunks
+    assert list(reloaded.chunk_ids()) == list(index.chunk_ids())
+    assert all(reloaded.chunk(i) == index.chunk(i) for i in index.chunk_ids())
     assert set(reloaded.articles) == set(index.articles)
     query = embedder.encode(["Sullivan and Wang talks in Malta"])[0]
     assert reloaded.search(query, 3) == index.search(query, 3)
@@ -55,14 +61,14 @@ def test_add_change_remove_reembeds_only_what_changed(articles_dir: Path, tmp_pa
     assert "004_6412272d63db9382.txt" not in _sources_found(index, embedder, "Malta talks")
     reloaded = _index(tmp_path / "index", embedder)
     assert reloaded.load()
-    assert all(c.source != "004_6412272d63db9382.txt" for c in reloaded.chunks.values())
-    assert reloaded._vectors.ntotal == len(reloaded.chunks)
+    assert all(reloaded.chunk(i).source != "004_6412272d63db9382.txt" for i in reloaded.chunk_ids())
+    assert reloaded._dense.ntotal == len(reloaded)
 
 
 def test_corrupted_index_is_detected_and_rebuilt(articles_dir: Path, tmp_path: Path, embedder):
     index_dir = tmp_path / "index"
     _index(index_dir, embedder).sync(load_articles(articles_dir)[0])
-    vectors = next(index_dir.glob("vectors-*.faiss"))
+    vectors = next(index_dir.glob("seg-*.vectors.npy"))
     vectors.write_bytes(vectors.read_bytes()[: vectors.stat().st_size // 2])
     with pytest.raises(IndexCorrupt):
         _index(index_dir, embedder).load()
@@ -90,13 +96,14 @@ def test_a_crash_while_saving_keeps_the_old_index(
 
     index = _index(index_dir, embedder)
     assert index.load()
-    monkeypatch.setattr(faiss, "write_index", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError):
         index.sync(load_articles(articles_dir)[0])
     monkeypatch.undo()
     assert (index_dir / MANIFEST).read_text(encoding="utf-8") == before
     survivor = _index(index_dir, embedder)
     assert survivor.load() and "004_6412272d63db9382.txt" in survivor.articles
+    assert "004_6412272d63db9382.txt" in index.articles  # memory was rolled back too
     assert not list(index_dir.glob(".*.tmp"))
 
 
@@ -104,3 +111,135 @@ def test_settings_change_means_rebuild(articles_dir: Path, tmp_path: Path, embed
     _index(tmp_path / "index", embedder).sync(load_articles(articles_dir)[0])
     other = ArticleIndex(tmp_path / "index", embedder, chunk_chars=250, overlap=0)
     assert other.load() is False
+
+
+def _files(index_dir: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in index_dir.iterdir()}
+
+
+def test_adding_writes_one_segment_and_removing_rewrites_none(
+    articles_dir: Path, tmp_path: Path, embedder
+):
+    index_dir = tmp_path / "index"
+    index = _index(index_dir, embedder)
+    index.sync(load_articles(articles_dir)[0])
+    before = _files(index_dir)
+    (articles_dir / "new.txt").write_text("Penguins elect a mayor\nPingu won.\n", "utf-8")
+    index.sync(load_articles(articles_dir)[0])
+    after = _files(index_dir)
+    new = set(after) - set(before)
+    assert len(index.segments) == 2 and len(new) == 3  # one segment: vectors, arrays, chunks
+    assert all(after[n] == before[n] for n in before if n != MANIFEST)  # old files untouched
+
+    (articles_dir / "000_2cbac0f5d2d1e101.txt").unlink()
+    index.sync(load_articles(articles_dir)[0])
+    assert set(_files(index_dir)) == set(after)  # only the manifest changed
+    removed = set(index.deleted)
+    assert removed and not removed & set(index.chunk_ids())
+    reloaded = _index(index_dir, embedder)
+    assert reloaded.load() and reloaded.deleted == removed and len(reloaded) == len(index)
+    hits = reloaded.search(embedder.encode(["Elon Musk TikTok ban"])[0], len(reloaded) + 10)
+    assert len(hits) == len(reloaded) and not {i for i, _ in hits} & removed
+
+
+def test_large_index_switches_to_ivf_and_back(articles_dir: Path, tmp_path: Path, embedder):
+    articles, _ = load_articles(articles_dir)
+    exact = _index(tmp_path / "exact", embedder)
+    exact.sync(articles)
+    n = len(exact)
+    index_dir = tmp_path / "ivf"
+    ivf = ArticleIndex(index_dir, embedder, 400, 1, ann_threshold=n - 5, nprobe=10_000)
+    ivf.sync(articles)
+    assert exact.kind == "exact" and ivf.kind == "ivf" and len(ivf.segments) == 1
+    query = embedder.encode(["Where did Sullivan meet Wang Yi?"])[0]
+    # With every list probed, IVF search is exact.
+    assert [i for i, _ in ivf.search(query, 5)] == [i for i, _ in exact.search(query, 5)]
+    reopened = ArticleIndex(index_dir, embedder, 400, 1, ann_threshold=n - 5, nprobe=10_000)
+    assert reopened.load() and reopened.kind == "ivf"
+    assert reopened.search(query, 5) == ivf.search(query, 5)
+
+    reopened.sync(articles[:1])  # far below the threshold: back to exact search, compacted
+    assert reopened.kind == "exact" and len(reopened.segments) == 1 and not reopened.deleted
+    assert {reopened.chunk(i).source for i in reopened.chunk_ids()} == {articles[0].source}
+    assert not list(index_dir.glob("centroids-*"))
+
+
+def test_many_segments_are_merged(articles_dir: Path, tmp_path: Path, embedder):
+    articles, _ = load_articles(articles_dir)
+    index = ArticleIndex(tmp_path / "index", embedder, 400, 1, max_segments=3)
+    for upto in range(1, len(articles) + 1):
+        index.sync(articles[:upto])
+    assert len(index.segments) <= 3
+    everything = _index(tmp_path / "whole", embedder)
+    everything.sync(articles)
+    query = embedder.encode(["TikTok ban"])[0]
+    assert np.allclose(
+        [s for _, s in index.search(query, 5)], [s for _, s in everything.search(query, 5)]
+    )
+    assert sorted(index.chunk(i).key for i in index.chunk_ids()) == sorted(
+        everything.chunk(i).key for i in everything.chunk_ids()
+    )
+
+
+def test_refresh_reads_only_files_that_changed(articles_dir: Path, tmp_path: Path):
+    qa = QA(articles_dir, tmp_path / "index", progress=lambda _: None)
+    qa.refresh()
+    # Same size and timestamp, different bytes: only a forced refresh reads it again.
+    path = articles_dir / "002_288f5675482de11b.txt"
+    st = path.stat()
+    path.write_bytes(b"X" * st.st_size)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    (articles_dir / "new.txt").write_text("Penguins elect a mayor\nPingu won.\n", "utf-8")
+    report = qa.refresh()
+    assert report.added == ["new.txt"] and not report.changed and not report.removed
+    report = qa.refresh(force=True)
+    assert report.changed == ["002_288f5675482de11b.txt"]
+
+
+CHURN = """
+import sys
+from pathlib import Path
+
+from qa.documents import load_articles, parse_article
+from qa.embedding import Embedder
+from qa.index import ArticleIndex
+from qa.settings import Settings
+
+s = Settings.from_env()
+embedder = Embedder(s.embed_model)
+embedder.warm_up()
+index = ArticleIndex(Path(sys.argv[2]), embedder, 400, 1, ann_threshold=40, max_segments=3)
+index.load()
+seeds, _ = load_articles(Path(sys.argv[1]))
+print("ready", flush=True)
+for n in range(10_000):  # change one article per round: new segments, deletions, compactions
+    articles = list(seeds)
+    a = articles[n % len(articles)]
+    articles[n % len(articles)] = parse_article(a.text + f"\\nRound {n}.", a.source)
+    index.sync(articles[: 3 + n % 3], progress=lambda _: None)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.2, 1.1, 2.3, 3.7])
+def test_sigkill_while_indexing_leaves_an_index_that_opens(
+    articles_dir: Path, tmp_path: Path, embedder, delay: float
+):
+    index_dir = tmp_path / "index"
+    _index(index_dir, embedder).sync(load_articles(articles_dir)[0][:2])
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHURN, str(articles_dir), str(index_dir)],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert child.stdout.readline().strip() == b"ready"
+    time.sleep(delay)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    survivor = _index(index_dir, embedder)
+    assert survivor.load()  # never IndexCorrupt: the old generation or the new one
+    assert 2 <= len(survivor.articles) <= 5
+    for chunk_id in survivor.chunk_ids():
+        assert survivor.chunk(chunk_id).source in survivor.articles
+    query = embedder.encode(["Sullivan and Wang talks"])[0]
+    assert len(survivor.search(query, 5)) == min(5, len(survivor))

@@ -2,16 +2,6 @@
 
 import numpy as np
 
-from qa.retrieval import BM25
-
-
-def test_bm25_ranks_rare_terms_and_ignores_unknown_words():
-    bm25 = BM25({1: "talks in Malta with Sullivan", 2: "talks in Moscow", 3: "trade and tariffs"})
-    assert [i for i, _, _ in bm25.search("Malta", 3)] == [1]
-    assert bm25.search("Canberra kangaroo", 3) == []
-    top = bm25.search("talks Moscow", 3)
-    assert top[0][0] == 2 and top[0][2] == 2
-
 
 def test_fused_retriever_finds_articles_by_rare_names(seed_qa):
     for query, source in [
