@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,28 +100,30 @@ def content_sentences(text: str) -> tuple[Span, ...]:
 
 
 def article_files(folder: Path) -> dict[str, Path]:
-    """Article files under `folder` by their source name; hidden files and folders are left out."""
+    """Article files under `folder` by their source name; hidden files and folders are left out.
+    (os.walk rather than Path.rglob: it is several times faster on folders of many files.)"""
     if not folder.is_dir():
         raise FileNotFoundError(f"The articles folder {folder} does not exist.")
     files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if (
-            path.suffix.lower() in ARTICLE_SUFFIXES
-            and not any(part.startswith(".") for part in relative.parts)
-            and path.is_file()
-        ):
-            files[relative.as_posix()] = path
-    return files
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        relative = os.path.relpath(root, folder)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        for name in names:
+            if not name.startswith(".") and name.lower().endswith(ARTICLE_SUFFIXES):
+                path = os.path.join(root, name)
+                if os.path.isfile(path):
+                    files[prefix + name] = Path(path)
+    return dict(sorted(files.items()))
 
 
-def load_articles(folder: Path, only: set[str] | None = None) -> tuple[list[Article], list[str]]:
-    """All readable articles under `folder` (or those of them named in `only`), and one warning
-    per file that was skipped."""
+def load_articles(
+    folder: Path, files: dict[str, Path] | None = None
+) -> tuple[list[Article], list[str]]:
+    """All readable articles under `folder` (or just `files`, from `article_files`), and one
+    warning per file that was skipped."""
     articles, warnings = [], []
-    for source, path in article_files(folder).items():
-        if only is not None and source not in only:
-            continue
+    for source, path in (article_files(folder) if files is None else files).items():
         try:
             article = read_article(path, source)
         except ArticleError as exc:

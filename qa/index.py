@@ -28,7 +28,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -549,7 +549,7 @@ class ArticleIndex:
             "centroids": self._centroids_file,
             "trained_on": self._trained_on,
             "deleted": sorted(self.deleted),
-            "articles": {s: asdict(a) for s, a in self.articles.items()},
+            "articles": {s: vars(a) for s, a in self.articles.items()},  # flat: no asdict
         }
         _write_atomic(
             self.index_dir / MANIFEST,

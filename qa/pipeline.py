@@ -120,7 +120,8 @@ class QA:
                 and (known[source].size, known[source].mtime_ns) == (st.st_size, st.st_mtime_ns)
             }
             articles, self.warnings = load_articles(
-                self.settings.articles_dir, only=set(stats) - unchanged
+                self.settings.articles_dir,
+                {s: p for s, p in files.items() if s not in unchanged},
             )
             if not articles and not unchanged:
                 self.progress(f"No readable articles in {self.settings.articles_dir}.")
