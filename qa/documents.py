@@ -59,6 +59,11 @@ def read_article(path: Path, source: str) -> Article:
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
+    return decode_article(data, source)
+
+
+def decode_article(data: bytes, source: str) -> Article:
+    """An `Article` from a file's bytes; raises `ArticleError` for binary or non-UTF-8 data."""
     if b"\x00" in data[:8192]:
         raise ArticleError(f"{source}: looks binary, not a text article")
     try:

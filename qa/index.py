@@ -58,6 +58,10 @@ class IndexCorrupt(RuntimeError):
     """The files under the index folder are unreadable, truncated or inconsistent."""
 
 
+class IndexWriteError(RuntimeError):
+    """The index could not be saved (disk full, folder not writable); the old one is kept."""
+
+
 @dataclass
 class IndexedArticle:
     """What the manifest remembers of one article: enough to tell whether it changed."""
@@ -352,12 +356,17 @@ class ArticleIndex:
         the error is raised."""
         try:
             return self._sync(articles, stats or {}, progress or log.info, unchanged)
-        except BaseException:
+        except BaseException as exc:
             try:
                 if not self.load():
                     self.reset()
             except IndexCorrupt:
                 self.reset()
+            if isinstance(exc, OSError):
+                raise IndexWriteError(
+                    f"Cannot save the index in {self.index_dir}: "
+                    f"{exc.strerror or exc}. The previous index is kept."
+                ) from exc
             raise
 
     def _sync(

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from . import library
 from .answers import Answer
 from .documents import article_files, load_articles
 from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import cite, ground
-from .index import ArticleIndex, IndexCorrupt, SyncReport
+from .index import ArticleIndex, IndexCorrupt, IndexedArticle, IndexWriteError, SyncReport
+from .library import ArticleRejected
 from .reader import DeclineGate, answer_messages, declined, shared_reader
 from .retrieval import Passage, Retriever
 from .settings import Settings
@@ -94,6 +96,10 @@ class QA:
         self._seen: dict[str, tuple[int, int]] = {}
         self._lock = threading.RLock()
 
+    @property
+    def index_loaded(self) -> bool:
+        return self._loaded
+
     # -- index upkeep ---------------------------------------------------------------------
     def refresh(self, force: bool = False) -> SyncReport:
         """Bring the index in line with the articles folder; cheap when nothing changed, and
@@ -139,11 +145,49 @@ class QA:
         self.refresh()
         self.reader.warm_up()
 
+    # -- managing the articles ------------------------------------------------------------
+    def articles(self) -> list[IndexedArticle]:
+        """What the index holds, in file-name order."""
+        with self._lock:
+            self.refresh()
+            return [self.index.articles[s] for s in sorted(self.index.articles)]
+
+    def add_article(self, name: str, data: bytes) -> IndexedArticle:
+        """Check an uploaded article, save it into the folder and index it; raises
+        `ArticleRejected` with a message for the user when it is refused."""
+        with self._lock:
+            self.refresh()
+            name = library.safe_name(name)
+            known = {a.sha256 for a in self.index.articles.values()}
+            library.check_article(name, data, self.settings.max_upload_bytes, known)
+            source = library.save_article(self.settings.articles_dir, name, data)
+            self.refresh()
+            if source not in self.index.articles:
+                raise ArticleRejected(f"{source} was saved but could not be indexed.")
+            return self.index.articles[source]
+
+    def add_text(self, title: str, text: str) -> IndexedArticle:
+        """Add pasted text as an article whose first line is `title`."""
+        title, text = (title or "").strip(), (text or "").strip()
+        if not title or not text:
+            raise ArticleRejected("An article needs both a title and some text.")
+        return self.add_article(library.name_for_title(title), f"{title}\n\n{text}\n".encode())
+
+    def remove_article(self, source: str) -> None:
+        """Delete an article from the folder and the index."""
+        with self._lock:
+            library.delete_article(self.settings.articles_dir, source)
+            self.refresh()
+
     # -- answering ------------------------------------------------------------------------
     def retrieve(self, question: str) -> list[Passage]:
         """The passages for `question` from an index that reflects the folder right now."""
         with self._lock:  # an update from another thread never lands mid-search
-            self.refresh()
+            try:
+                self.refresh()
+            except IndexWriteError as exc:  # answer from the index as it was; say why
+                log.error("%s", exc)
+                self.warnings = [str(exc)]
             return self.retriever.retrieve(question, self.settings.top_k)
 
     def _relevant(self, passages: list[Passage]) -> bool:

@@ -61,6 +61,10 @@ class Settings:
     # Grounding: an answer sentence needs at least this support from one passage sentence.
     min_support: float = 0.5
 
+    # The app.
+    max_upload_bytes: int = 2_000_000  # largest article file a user may add
+    chat_concurrency: int = 1  # answers generated at once; further questions wait in a queue
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then `QA_*` environment variables, then explicit keyword overrides."""

@@ -1,17 +1,19 @@
 """The persistent index with the real embedder and real FAISS."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa.documents import load_articles
-from qa.index import MANIFEST, ArticleIndex, IndexCorrupt
+from qa.index import MANIFEST, ArticleIndex, IndexCorrupt, IndexWriteError
 from qa.pipeline import QA
 
 
@@ -97,7 +99,7 @@ def test_a_crash_while_saving_keeps_the_old_index(
     index = _index(index_dir, embedder)
     assert index.load()
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(IndexWriteError, match="No space left on device. The previous index"):
         index.sync(load_articles(articles_dir)[0])
     monkeypatch.undo()
     assert (index_dir / MANIFEST).read_text(encoding="utf-8") == before
@@ -105,6 +107,72 @@ def test_a_crash_while_saving_keeps_the_old_index(
     assert survivor.load() and "004_6412272d63db9382.txt" in survivor.articles
     assert "004_6412272d63db9382.txt" in index.articles  # memory was rolled back too
     assert not list(index_dir.glob(".*.tmp"))
+
+
+@contextlib.contextmanager
+def _unwritable(folder: Path) -> Iterator[None]:
+    """Make `folder` refuse new files for real: chmod for a normal user; root ignores modes,
+    so as root the folder is made immutable (chattr +i)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        undo = ["chmod", "755", str(folder)]
+    elif subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        undo = ["chattr", "-i", str(folder)]
+    else:
+        pytest.skip("cannot make a folder unwritable here (root without chattr)")
+    try:
+        yield
+    finally:
+        subprocess.run(undo, check=True)
+
+
+def test_unwritable_index_folder_gives_a_clear_error_and_keeps_answering(
+    articles_dir: Path, tmp_path: Path, settings
+):
+    index_dir = tmp_path / "index"
+    QA(articles_dir, index_dir, settings).refresh()
+    before = (index_dir / MANIFEST).read_text(encoding="utf-8")
+    (articles_dir / "new.txt").write_text("Harbour news\n\nThe ferry to Port Elwin is back.\n")
+    qa = QA(articles_dir, index_dir, settings)
+    with _unwritable(index_dir):
+        with pytest.raises(IndexWriteError, match=f"Cannot save the index in {index_dir}"):
+            qa.refresh()
+        passages = qa.retrieve("Where did Jake Sullivan and Wang Yi hold talks?")
+        assert passages and "previous index is kept" in qa.warnings[0]
+    assert (index_dir / MANIFEST).read_text(encoding="utf-8") == before
+    assert "new.txt" not in qa.index.articles and len(qa.index.articles) == 5
+    qa.refresh()  # writable again: the waiting article goes in
+    assert "new.txt" in qa.index.articles
+
+
+def test_a_really_full_disk_keeps_the_old_index(articles_dir: Path, tmp_path: Path, settings):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("mounting a small tmpfs needs root")  # the fsync test above still runs
+    try:
+        index_dir = disk / "index"
+        QA(articles_dir, index_dir, settings).refresh()
+        before = (index_dir / MANIFEST).read_text(encoding="utf-8")
+        with contextlib.suppress(OSError), open(disk / "filler", "wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+        (articles_dir / "new.txt").write_text("Harbour news\n\nThe ferry to Port Elwin is back.\n")
+        qa = QA(articles_dir, index_dir, settings)
+        with pytest.raises(IndexWriteError, match="No space left on device"):
+            qa.refresh()
+        assert (index_dir / MANIFEST).read_text(encoding="utf-8") == before
+        survivor = ArticleIndex(index_dir, qa.embedder, settings.chunk_chars, 1)
+        assert survivor.load() and "new.txt" not in survivor.articles
+        assert not list(index_dir.glob(".*.tmp"))
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)  # files stay mapped
 
 
 def test_settings_change_means_rebuild(articles_dir: Path, tmp_path: Path, embedder):
@@ -198,6 +266,7 @@ def test_refresh_reads_only_files_that_changed(articles_dir: Path, tmp_path: Pat
 
 CHURN = """
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa.documents import load_articles, parse_article

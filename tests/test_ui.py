@@ -1,50 +1,111 @@
-"""The real Gradio app on a free local port, asked through gradio_client."""
+"""The real Gradio app on a free local port, used through gradio_client as a browser would."""
 
-import socket
+import html
+import shutil
+from pathlib import Path
 
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
+from benchmarks.load import answer_html, ask_all, free_port
+from qa import QA
 from qa.answers import Answer, Citation
-from ui import build_app, history_pairs, render_answer
+from ui import build_app, history_pairs, launch, plain_answer, render_answer
 
-pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @pytest.fixture(scope="module")
-def server(seed_qa):
-    app = build_app(seed_qa)
-    app.queue()
-    port = _free_port()
-    app.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        inbrowser=False,
-        quiet=True,
-    )
-    yield f"http://127.0.0.1:{port}/"
+def server(tmp_path_factory, settings):
+    """The chat over a private copy of the seeds, which the Articles tests may change."""
+    folder = tmp_path_factory.mktemp("ui") / "articles"
+    shutil.copytree(SEEDS, folder)
+    qa = QA(folder, folder.parent / "index", settings)
+    app = build_app(qa)
+    port = free_port()
+    launch(app, qa, port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", qa
     app.close()
 
 
-def test_chat_answers_with_sources_over_http(server):
-    client = Client(server, verbose=False)
-    reply = client.predict("Where did Jake Sullivan and Wang Yi hold talks?", api_name="/chat")
-    text = reply if isinstance(reply, str) else str(reply)
-    assert "Malta" in text
-    assert "004_6412272d63db9382.txt" in text and "Sources" in text
+def _ask(url: str, question: str) -> str:
+    """The last reply's raw content: HTML as the page gets it."""
+    output = Client(url, verbose=False).predict(question, [], api_name="/chat")
+    assert output[1] == ""  # the question box is cleared
+    return answer_html(output)
 
 
-def test_chat_refuses_off_topic_over_http(server):
-    client = Client(server, verbose=False)
-    reply = client.predict("What is the capital of Australia?", api_name="/chat")
-    assert "don't cover" in str(reply)
+@pytest.mark.slow
+def test_chat_answers_with_linked_sources_over_http(server):
+    url, _ = server
+    content = _ask(url, "Where did Jake Sullivan and Wang Yi hold talks?")
+    assert "Malta" in plain_answer(content)
+    assert '<a href="#src-1-1">[1]</a>' in content and 'id="src-1-1"' in content
+    shown = html.unescape(content)
+    assert "004_6412272d63db9382.txt" in shown
+    assert "<mark>" in content and "Jake Sullivan in Malta" in shown
+
+
+def test_off_topic_and_bad_questions_get_a_clear_reply(server):
+    url, _ = server
+    assert "don't cover" in html.unescape(_ask(url, "What is the capital of Australia?"))
+    assert "type a question" in _ask(url, "   ")
+    assert "in words" in _ask(url, "?!?... ;-)")
+    assert "100,000 characters long" in html.unescape(_ask(url, "why " * 25_000))
+
+
+@pytest.mark.slow
+def test_articles_view_adds_and_removes_and_the_chat_sees_it(server, tmp_path):
+    url, qa = server
+    client = Client(url, verbose=False)
+    message, table, _, status, *_ = client.predict(
+        "Harbour festival draws record crowd",
+        "The harbour festival in Port Elwin drew 41,000 visitors on Saturday, organisers said.",
+        api_name="/add_text",
+    )
+    source = "harbour-festival-draws-record-crowd.txt"
+    assert f"Added {source} (1 passage)" in html.unescape(message)
+    assert "6 articles" in status
+    assert source in [row[1] for row in table["data"]]
+    assert "41,000" in _ask(url, "How many visitors did the Port Elwin harbour festival draw?")
+
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    duplicate = tmp_path / "copy.txt"
+    shutil.copy(SEEDS / "004_6412272d63db9382.txt", duplicate)
+    message = client.predict(
+        [handle_file(str(binary)), handle_file(str(duplicate))], api_name="/add_files"
+    )[0]
+    message = html.unescape(message)
+    assert "photo.txt: looks binary" in message and "already in the collection" in message
+    assert len(qa.index.articles) == 6
+
+    message, table, *_ = client.predict([source], api_name="/remove")
+    assert f"Removed {source}" in html.unescape(message)
+    assert source not in [row[1] for row in table["data"]]
+    assert "don't cover" in html.unescape(
+        _ask(url, "How many visitors did the Port Elwin harbour festival draw?")
+    )
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_questions_each_get_their_own_answer(server):
+    """Greedy decoding makes each answer reproducible, so every reply under load must equal the
+    one the same question gets alone: nothing lost, nothing mixed up between users."""
+    url, _ = server
+    questions = [
+        "Where did Jake Sullivan and Wang Yi hold talks?",
+        "What did Elon Musk say about the TikTok ban?",
+        "Who did Han Zheng meet in Washington on the eve of Trump's inauguration?",
+        "Where was Wang Yi while Blinken met Han Zheng?",
+        "What is the capital of Australia?",  # answered without the reader, mixed in
+    ] * 4
+    expected = {q: plain_answer(_ask(url, q)) for q in set(questions)}
+    replies, _, pending = ask_all(url, questions)
+    assert [r.error for r in replies] == [""] * 20
+    assert [r.text for r in replies] == [expected[q] for q in questions]
+    assert max(r.max_rank for r in replies) >= 1  # the server told waiting users their place
+    assert pending > 0  # the Articles view answered while answers were still queued
 
 
 def test_article_html_is_escaped():
@@ -52,15 +113,22 @@ def test_article_html_is_escaped():
         "q", "Done.", False, [Citation(1, "x.txt", "<b>T</b>", "<script>alert(1)</script>", 0, 5)]
     )
     rendered = render_answer(answer)
-    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+    assert "<script>" not in rendered and "&#60;script&#62;" in rendered
+    assert "<b>T</b>" not in rendered
 
 
-def test_history_from_gradio_messages_drops_sources():
+def test_history_from_chat_messages_is_plain_text_without_sources():
     history = [
         {"role": "user", "content": "Who met Blinken?"},
         {
             "role": "assistant",
-            "content": [{"type": "text", "text": "Han Zheng [1].\n\n**Sources**\n..."}],
+            "content": [
+                {
+                    "type": "text",
+                    "text": '<div>Han Zheng<a href="#src-1-1">[1]</a> &amp; co.</div>'
+                    '<div class="qa-sources"><b>Sources</b>...</div>',
+                }
+            ],
         },
     ]
-    assert history_pairs(history) == [("Who met Blinken?", "Han Zheng [1].")]
+    assert history_pairs(history) == [("Who met Blinken?", "Han Zheng[1] & co.")]
