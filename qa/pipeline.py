@@ -18,7 +18,7 @@ from typing import Literal
 
 from . import library
 from .answers import Answer
-from .documents import article_files, load_articles
+from .documents import FolderScanner, load_articles
 from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import cite, ground
@@ -94,6 +94,7 @@ class QA:
         self.warnings: list[str] = []
         self._loaded = False
         self._seen: dict[str, tuple[int, int]] = {}
+        self._scanner = FolderScanner(s.articles_dir, s.rescan_seconds)
         self._lock = threading.RLock()
 
     @property
@@ -101,9 +102,11 @@ class QA:
         return self._loaded
 
     # -- index upkeep ---------------------------------------------------------------------
-    def refresh(self, force: bool = False) -> SyncReport:
+    def refresh(self, force: bool = False, full: bool = True) -> SyncReport:
         """Bring the index in line with the articles folder; cheap when nothing changed, and
-        only files whose size or modification time differ from the index's record are read."""
+        only files whose size or modification time differ from the index's record are read
+        (`force` reads them all). `full=False`, before each question, re-lists only folders
+        that changed (see `FolderScanner`)."""
         with self._lock:
             if not self._loaded:
                 try:
@@ -112,8 +115,8 @@ class QA:
                     self.progress(f"The saved index is damaged ({exc}); rebuilding it.")
                     self.index.reset()
                 self._loaded = True
-            files = article_files(self.settings.articles_dir)
-            stats = {source: path.stat() for source, path in files.items()}
+            folder = self.settings.articles_dir
+            stats = self._scanner.scan(full=full or force)
             seen = {s: (st.st_size, st.st_mtime_ns) for s, st in stats.items()}
             if not force and seen == self._seen:
                 return SyncReport()
@@ -126,8 +129,7 @@ class QA:
                 and (known[source].size, known[source].mtime_ns) == (st.st_size, st.st_mtime_ns)
             }
             articles, self.warnings = load_articles(
-                self.settings.articles_dir,
-                {s: p for s, p in files.items() if s not in unchanged},
+                folder, {s: folder / s for s in sorted(stats.keys() - unchanged)}
             )
             if not articles and not unchanged:
                 self.progress(f"No readable articles in {self.settings.articles_dir}.")
@@ -184,7 +186,7 @@ class QA:
         """The passages for `question` from an index that reflects the folder right now."""
         with self._lock:  # an update from another thread never lands mid-search
             try:
-                self.refresh()
+                self.refresh(full=False)
             except IndexWriteError as exc:  # answer from the index as it was; say why
                 log.error("%s", exc)
                 self.warnings = [str(exc)]

@@ -61,6 +61,10 @@ class Settings:
     # Grounding: an answer sentence needs at least this support from one passage sentence.
     min_support: float = 0.5
 
+    # Files edited in place are noticed within this many seconds; files added, removed or
+    # renamed at once (see documents.FolderScanner).
+    rescan_seconds: float = 2.0
+
     # The app.
     max_upload_bytes: int = 2_000_000  # largest article file a user may add
     chat_concurrency: int = 1  # answers generated at once; further questions wait in a queue

@@ -1,8 +1,9 @@
+import shutil
 from pathlib import Path
 
 from conftest import SEEDS
 
-from qa.documents import load_articles, read_article
+from qa.documents import FolderScanner, load_articles, read_article
 
 
 def _content(article) -> str:
@@ -45,3 +46,27 @@ def test_unreadable_binary_and_empty_files_are_skipped_with_a_warning(tmp_path: 
 def test_all_seeds_load():
     articles, warnings = load_articles(SEEDS)
     assert len(articles) == 5 and warnings == []
+
+
+def test_folder_scanner_sees_adds_and_removes_at_once_and_edits_on_a_full_scan(tmp_path):
+    (tmp_path / "a.txt").write_text("A\n\nText.")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("B\n\nText.")
+    (tmp_path / ".hidden.txt").write_text("H\n\nText.")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    scanner = FolderScanner(tmp_path, full_every=3600)
+    first = scanner.scan()
+    assert sorted(first) == ["a.txt", "sub/b.md"]
+
+    (tmp_path / "sub" / "deeper").mkdir()
+    (tmp_path / "sub" / "deeper" / "c.txt").write_text("C\n\nText.")
+    (tmp_path / "a.txt").unlink()
+    assert sorted(scanner.scan()) == ["sub/b.md", "sub/deeper/c.txt"]
+
+    path = tmp_path / "sub" / "b.md"
+    path.write_text("B\n\nA longer text than before.")  # in place: its folder does not change
+    assert scanner.scan()["sub/b.md"].st_size == first["sub/b.md"].st_size  # not yet
+    assert scanner.scan(full=True)["sub/b.md"].st_size == path.stat().st_size
+
+    shutil.rmtree(tmp_path / "sub")
+    assert list(scanner.scan()) == []
