@@ -1,6 +1,6 @@
 """The web chat: a Gradio app over the same pipeline as `qa.answer`.
 
-    python ui.py [--host 127.0.0.1] [--port 7860] [--articles seeds] [--index index]
+    python ui.py [--host 127.0.0.1] [--port 7860] [--articles seeds] [--index index] [--store URI]
 
 Chat tab: the retrieved passages show at once, then the answer streams in above them; each `[n]`
 links to its source (title, file, the quote highlighted in its passage). Articles tab: what is
@@ -27,6 +27,7 @@ from qa.answers import Answer, Citation
 from qa.index import IndexWriteError
 from qa.library import ArticleRejected
 from qa.retrieval import Passage
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -348,10 +349,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--articles", help="articles folder (default: seeds/)")
     parser.add_argument("--index", help="index folder (default: index/)")
+    parser.add_argument("--store", help="a Milvus Lite .db path or Milvus URI (default: FAISS)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    qa = QA(articles_dir=args.articles, index_dir=args.index, progress=print)
+    settings = Settings.from_env(store=args.store)
+    qa = QA(args.articles, args.index, settings, progress=print)
     launch(build_app(qa), qa, args.host, args.port, inbrowser=not args.no_browser)
 
 

@@ -13,6 +13,7 @@ corpus vectors come from benchmarks/synthetic.py.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import shutil
@@ -29,6 +30,7 @@ from benchmarks.synthetic import CorpusEmbedder, corpus  # noqa: E402
 from qa.index import ArticleIndex  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.settings import ROOT, Settings  # noqa: E402
+from qa.store import open_store  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "dev_qa.jsonl"
 
@@ -38,15 +40,7 @@ def _ms(values: list[float]) -> tuple[float, float]:
 
 
 def _index(folder: Path, embedder, s: Settings) -> ArticleIndex:
-    return ArticleIndex(
-        folder,
-        embedder,
-        s.chunk_chars,
-        s.chunk_overlap_sentences,
-        s.ann_threshold,
-        s.ivf_nprobe,
-        s.max_segments,
-    )
+    return open_store(dataclasses.replace(s, index_dir=folder, store=""), embedder)
 
 
 def _exact_top10(index: ArticleIndex, queries: np.ndarray) -> np.ndarray:
@@ -159,19 +153,31 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one, args.rebuild)))
         return
+    runs = [
+        (f"{size:,} chunks", ["--one", str(size)] + ["--rebuild"] * args.rebuild)
+        for size in [int(x) for x in args.sizes.split(",")]
+    ]
+    report(__file__, runs, COLUMNS, args.json)
+
+
+def report(
+    script: str, runs: list[tuple[str, list[str]]], columns: list[tuple[str, str]], out: Path | None
+) -> None:
+    """Run `script` once per run in its own process (each prints its figures as JSON last), then
+    print the figures as a Markdown table and write them to `out`."""
     rows = []
-    for size in [int(x) for x in args.sizes.split(",")]:
-        print(f"{size:,} chunks...", flush=True)
-        command = [sys.executable, __file__, "--one", str(size)] + ["--rebuild"] * args.rebuild
-        out = subprocess.run(command, check=True, capture_output=True, text=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for title, options in runs:
+        print(f"{title}...", flush=True)
+        command = [sys.executable, script, *options]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"  {rows[-1]}", flush=True)
-    print("| " + " | ".join(name for name, _ in COLUMNS) + " |")
-    print("|" + " --- |" * len(COLUMNS))
+    print("| " + " | ".join(name for name, _ in columns) + " |")
+    print("|" + " --- |" * len(columns))
     for row in rows:
-        print("| " + " | ".join(fmt.format(row[name]) for name, fmt in COLUMNS) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        print("| " + " | ".join(fmt.format(row[name]) for name, fmt in columns) + " |")
+    if out:
+        out.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,16 @@ import sys
 from . import evaluation
 from .models import ModelUnavailable
 from .pipeline import QA
-from .settings import ROOT
+from .settings import ROOT, Settings
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
 
 
 def _qa(args: argparse.Namespace) -> QA:
-    return QA(articles_dir=args.articles, index_dir=args.index, progress=print)
+    settings = Settings.from_env(store=getattr(args, "store", None))
+    return QA(args.articles, args.index, settings, progress=_progress)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -23,7 +28,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     for warning in qa.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
-        f"{len(qa.index.articles)} articles, {len(qa.index)} passages in {qa.settings.index_dir} "
+        f"{len(qa.index.articles)} articles, {len(qa.index)} passages in "
+        f"{qa.settings.store or qa.settings.index_dir} "
         f"({len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.removed)} removed)."
     )
@@ -81,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", help="build or update the index")
     p.add_argument("folder", nargs="?", help="articles folder (default: seeds/)")
+    p.add_argument(
+        "--store", help="a Milvus Lite .db path or a Milvus URI (default: FAISS in index/)"
+    )
     p.set_defaults(func=cmd_index)
     p = sub.add_parser("ask", help="answer one question and print its sources")
     p.add_argument("question")

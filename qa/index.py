@@ -39,7 +39,7 @@ from scipy import sparse
 from .chunking import Chunk, chunk_article
 from .documents import Article
 from .embedding import Embedder
-from .keywords import TermCounts, count_terms, stack
+from .keywords import BM25, TermCounts, count_terms, stack
 from .settings import Settings
 from .text import Span
 
@@ -107,6 +107,50 @@ class Segment:
     counts: TermCounts
     assign: np.ndarray  # the IVF list of each row for the manifest's centroids, or empty
     files: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def compare(
+    indexed: dict[str, IndexedArticle],
+    wanted: dict[str, Article],
+    stats: dict[str, os.stat_result],
+    unchanged: set[str] | frozenset[str],
+) -> tuple[SyncReport, bool]:
+    """What a sync must do to make `indexed` hold `wanted` plus the `unchanged` sources (which
+    the caller did not read), and whether an unchanged article got a new timestamp (recorded
+    in `indexed` in place, so the next refresh need not read the file again)."""
+    report, restamped = SyncReport(), False
+    for source, entry in indexed.items():
+        article = wanted.get(source)
+        if article is None:
+            if source not in unchanged:
+                report.removed.append(source)
+        elif article.sha256 != entry.sha256:
+            report.changed.append(source)
+        elif (st := stats.get(source)) and (entry.size, entry.mtime_ns) != (
+            st.st_size,
+            st.st_mtime_ns,
+        ):
+            entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns
+            restamped = True
+    report.added = [s for s in wanted if s not in indexed]
+    return report, restamped
+
+
+def record(
+    article: Article, first_id: int, count: int, stats: dict[str, os.stat_result]
+) -> IndexedArticle:
+    """The index's record of an article whose chunks get ids first_id, first_id + 1, ..."""
+    st = stats.get(article.source)
+    return IndexedArticle(
+        article.source,
+        article.title,
+        article.sha256,
+        first_id,
+        count,
+        time.time(),
+        st.st_size if st else 0,
+        st.st_mtime_ns if st else 0,
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -200,6 +244,9 @@ class ArticleIndex:
         self._trained_on = 0
         self._dense: faiss.Index | None = None
         self._quantizer: faiss.Index | None = None
+        self._bm25: BM25 | None = None
+        self._bm25_generation = -1
+        self._manifest_stamp = 0
 
     # -- reading chunks -------------------------------------------------------------------
     def _locate(self, chunk_id: int) -> tuple[Segment, int]:
@@ -226,6 +273,12 @@ class ArticleIndex:
         segment, row = self._locate(chunk_id)
         return np.asarray(segment.vectors[row], dtype=np.float32)
 
+    def chunks(self, ids: list[int]) -> list[Chunk]:
+        return [self.chunk(i) for i in ids]
+
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        return np.asarray([self.vector(i) for i in ids], dtype=np.float32)
+
     def chunk_ids(self) -> Iterator[int]:
         for segment in self.segments:
             for i in segment.ids.tolist():
@@ -242,12 +295,22 @@ class ArticleIndex:
         return ids.astype(np.int64), counts
 
     # -- loading --------------------------------------------------------------------------
+    def follow(self) -> None:
+        """Pick up what another process saved; cheap when the manifest has not changed."""
+        try:
+            stamp = (self.index_dir / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return
+        if stamp != self._manifest_stamp:
+            self.load()
+
     def load(self) -> bool:
         """Load the saved index. False when there is none or it was built with other settings;
         raises `IndexCorrupt` when files are damaged."""
         manifest_path = self.index_dir / MANIFEST
         if not manifest_path.exists():
             return False
+        self._manifest_stamp = manifest_path.stat().st_mtime_ns
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             signature = manifest["signature"]
@@ -383,48 +446,22 @@ class ArticleIndex:
         progress: Progress,
         unchanged: set[str] | frozenset[str],
     ) -> SyncReport:
-        report = SyncReport()
         wanted = {a.source: a for a in articles}
         if self._dense is None:
             self._build_dense()
+        report, restamped = compare(self.articles, wanted, stats, unchanged)
         stale: list[int] = []
-        restamped = False
-        for source, entry in list(self.articles.items()):
-            article = wanted.get(source)
-            if source in unchanged and article is None:
-                continue
-            if article is None:
-                report.removed.append(source)
-            elif article.sha256 != entry.sha256:
-                report.changed.append(source)
-            else:
-                st = stats.get(source)
-                if st and (entry.size, entry.mtime_ns) != (st.st_size, st.st_mtime_ns):
-                    # Same content, new timestamp: remember it (no re-embedding) so the next
-                    # refresh need not read the file again.
-                    entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns
-                    restamped = True
-                continue
-            stale.extend(entry.chunk_ids)
-            del self.articles[source]
-        report.added = [s for s in wanted if s not in self.articles and s not in report.changed]
+        for source in report.removed + report.changed:
+            stale.extend(self.articles.pop(source).chunk_ids)
         if stale:
             self.deleted.update(stale)
             self._dense.remove_ids(np.asarray(stale, dtype=np.int64))
 
         chunks: list[Chunk] = []
         for source in report.added + report.changed:
-            article, st = wanted[source], stats.get(source)
-            article_chunks = chunk_article(article, self.chunk_chars, self.overlap)
-            self.articles[source] = IndexedArticle(
-                source,
-                article.title,
-                article.sha256,
-                self._next_id + len(chunks),
-                len(article_chunks),
-                time.time(),
-                st.st_size if st else 0,
-                st.st_mtime_ns if st else 0,
+            article_chunks = chunk_article(wanted[source], self.chunk_chars, self.overlap)
+            self.articles[source] = record(
+                wanted[source], self._next_id + len(chunks), len(article_chunks), stats
             )
             chunks.extend(article_chunks)
         if chunks:
@@ -584,6 +621,14 @@ class ArticleIndex:
                     path.unlink()
 
     # -- searching ------------------------------------------------------------------------
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float, int]]:
+        """BM25 over the live chunks: the top `k` (chunk id, score, query terms matched). The
+        weights are derived from the stored term counts once per index generation."""
+        if self._bm25 is None or self._bm25_generation != self.generation:
+            self._bm25 = BM25(*self.term_counts())
+            self._bm25_generation = self.generation
+        return self._bm25.search(query, k)
+
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` nearest chunk ids to a unit query vector, with cosine similarities."""
         if self._dense is None or self._dense.ntotal == 0:

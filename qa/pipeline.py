@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,12 @@ from .documents import FolderScanner, load_articles
 from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import cite, ground
-from .index import ArticleIndex, IndexCorrupt, IndexedArticle, IndexWriteError, SyncReport
+from .index import IndexCorrupt, IndexedArticle, IndexWriteError, SyncReport
 from .library import ArticleRejected
 from .reader import DeclineGate, answer_messages, declined, shared_reader
 from .retrieval import Passage, Retriever
 from .settings import Settings
+from .store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +82,12 @@ class QA:
         self.progress = progress or log.info
         s = self.settings
         self.embedder = Embedder(s.embed_model)
-        self.index = ArticleIndex(
-            s.index_dir,
-            self.embedder,
-            s.chunk_chars,
-            s.chunk_overlap_sentences,
-            s.ann_threshold,
-            s.ivf_nprobe,
-            s.max_segments,
-        )
+        self.index = open_store(s, self.embedder)
         self.retriever = Retriever(self.index, self.embedder, s.candidates, s.rrf_k)
         self.reader = shared_reader(s, self.progress)
         self.warnings: list[str] = []
         self._loaded = False
+        self._read_at = 0.0
         self._seen: dict[str, tuple[int, int]] = {}
         self._scanner = FolderScanner(s.articles_dir, s.rescan_seconds)
         self._lock = threading.RLock()
@@ -115,6 +110,12 @@ class QA:
                     self.progress(f"The saved index is damaged ({exc}); rebuilding it.")
                     self.index.reset()
                 self._loaded = True
+                self._read_at = time.monotonic()
+            if not self.settings.watch_folder:  # a shared store: follow it, never change it
+                if force or time.monotonic() - self._read_at >= self.settings.rescan_seconds:
+                    self.index.follow()
+                    self._read_at = time.monotonic()
+                return SyncReport()
             folder = self.settings.articles_dir
             stats = self._scanner.scan(full=full or force)
             seen = {s: (st.st_size, st.st_mtime_ns) for s, st in stats.items()}
@@ -158,6 +159,7 @@ class QA:
         """Check an uploaded article, save it into the folder and index it; raises
         `ArticleRejected` with a message for the user when it is refused."""
         with self._lock:
+            self._check_writable()
             self.refresh()
             name = library.safe_name(name)
             known = {a.sha256 for a in self.index.articles.values()}
@@ -167,6 +169,13 @@ class QA:
             if source not in self.index.articles:
                 raise ArticleRejected(f"{source} was saved but could not be indexed.")
             return self.index.articles[source]
+
+    def _check_writable(self) -> None:
+        if not self.settings.watch_folder:
+            raise ArticleRejected(
+                "This server answers from a shared store and does not change it; add or remove "
+                "articles where the store is filled (python -m qa index --store ...)."
+            )
 
     def add_text(self, title: str, text: str) -> IndexedArticle:
         """Add pasted text as an article whose first line is `title`."""
@@ -178,6 +187,7 @@ class QA:
     def remove_article(self, source: str) -> None:
         """Delete an article from the folder and the index."""
         with self._lock:
+            self._check_writable()
             library.delete_article(self.settings.articles_dir, source)
             self.refresh()
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from .chunking import Chunk
 from .embedding import Embedder
-from .index import ArticleIndex
-from .keywords import BM25
+from .store import PassageStore
 
 
 @dataclass(frozen=True)
@@ -26,39 +25,34 @@ class Passage:
 
 
 class Retriever:
-    """Fuses the index's dense search with BM25 over the same chunks."""
+    """Fuses the store's dense search with its keyword (BM25) search over the same chunks."""
 
-    def __init__(self, index: ArticleIndex, embedder: Embedder, candidates: int, rrf_k: int):
-        self.index = index
+    def __init__(self, store: PassageStore, embedder: Embedder, candidates: int, rrf_k: int):
+        self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self._bm25: BM25 | None = None
-        self._bm25_generation = -1
-
-    def _keyword_index(self) -> BM25:
-        if self._bm25 is None or self._bm25_generation != self.index.generation:
-            self._bm25 = BM25(*self.index.term_counts())
-            self._bm25_generation = self.index.generation
-        return self._bm25
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         """The `k` best passages for `query`, best first."""
-        if not len(self.index):
+        if not len(self.store):
             return []
         vector = self.embedder.encode([query])[0]
-        dense = self.index.search(vector, self.candidates)
-        keyword = self._keyword_index().search(query, self.candidates)
+        dense = self.store.search(vector, self.candidates)
+        keyword = self.store.keyword_search(query, self.candidates)
         fused: dict[int, float] = {}
         for ranking in ([i for i, _ in dense], [i for i, _, _ in keyword]):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         dense_scores = dict(dense)
         hits = {i: h for i, _, h in keyword}
-        for i in fused:  # a keyword-only hit still gets its true cosine, for relevance checks
-            if i not in dense_scores:
-                dense_scores[i] = float(self.index.vector(i) @ vector)
+        # A keyword-only hit still gets its true cosine, for relevance checks.
+        missing = [i for i in fused if i not in dense_scores]
+        for i, v in zip(missing, self.store.vectors(missing), strict=True):
+            dense_scores[i] = float(v @ vector)
         best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        chunks = self.store.chunks(best)
         return [
-            Passage(i, self.index.chunk(i), fused[i], dense_scores[i], hits.get(i, 0)) for i in best
+            Passage(i, c, fused[i], dense_scores[i], hits.get(i, 0))
+            for i, c in zip(best, chunks, strict=True)
         ]

@@ -24,6 +24,13 @@ class Settings:
     # Where things live.
     articles_dir: Path = ROOT / "seeds"
     index_dir: Path = ROOT / "index"
+    # Empty: the FAISS index in index_dir. A path ending in .db: Milvus Lite in that file; an
+    # http://host:19530 URI: a Milvus server or cluster (see store.py).
+    store: str = ""
+    store_batch: int = 256  # passages embedded and written to Milvus at a time
+    # False for a chat server that shares a store which another process fills (`python -m qa
+    # index --store ...`): it answers from the store and never changes it.
+    watch_folder: bool = True
     cache_dir: Path = field(default_factory=_default_cache_dir)
 
     # Models: a Hub id, a local folder, or one of the packaged defaults ("packaged:...").
@@ -90,6 +97,8 @@ def _parse(raw: str, type_name: object) -> object:
         return int(raw)
     if kind == "float":
         return float(raw)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":
         return Path(raw).expanduser()
     return raw
