@@ -35,3 +35,4 @@ class Answer:
     reason: str = ""  # why it abstained: invalid_question, no_relevant_passages, ...
     reply: str = ""  # the reader's raw reply, for debugging and evaluation
     decline_probability: float | None = None  # the reader's P(NOT FOUND) at its first token
+    support_probability: float | None = None  # the reader's P(yes) that the citations say it

@@ -70,6 +70,7 @@ class ItemResult:
     valid_quotes: int
     latency_s: float
     decline_probability: float | None = None  # the reader's P(NOT FOUND), to tune its threshold
+    support_probability: float | None = None  # the verifier's P(yes), to tune its threshold
     reply: str = ""  # what the reader drafted, before grounding
 
 
@@ -155,6 +156,7 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
         ),
         latency_s=latency,
         decline_probability=answer.decline_probability,
+        support_probability=answer.support_probability,
         reply=answer.reply,
     )
 

@@ -29,6 +29,7 @@ from .reader import DeclineGate, answer_messages, declined, shared_reader
 from .retrieval import Passage, Retriever
 from .settings import Settings
 from .store import open_store
+from .verification import support_probability
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,20 @@ class QA:
             return dataclasses.replace(
                 drafted, text=UNSUPPORTED, abstained=True, reason="unsupported"
             )
-        return dataclasses.replace(drafted, text=text, citations=citations)
+        drafted = dataclasses.replace(drafted, text=text, citations=citations)
+        if self.settings.verify_threshold <= 0:
+            return drafted
+        support = support_probability(self.reader, drafted.standalone_question, text, citations)
+        if support < self.settings.verify_threshold:
+            return dataclasses.replace(
+                drafted,
+                text=UNSUPPORTED,
+                abstained=True,
+                citations=[],
+                reason="unverified",
+                support_probability=support,
+            )
+        return dataclasses.replace(drafted, support_probability=support)
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """The finished answer to `question` (see `stream` for the same thing step by step)."""

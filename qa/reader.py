@@ -16,6 +16,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,30 @@ class DeclineGate:
         return scores
 
 
+# Sees (and may change) the logits of each generated token: a DeclineGate or a YesNoProbe.
+LogitsHook = Callable[[Any, Any], Any]
+
+
+class YesNoProbe:
+    """Reads P(yes) against P(no) from the first-token logits of a reply; changes nothing.
+
+    Used to ask the model a yes/no question (see verification.py) and keep its confidence rather
+    than its greedy word, so the acceptance threshold can be chosen from data.
+    """
+
+    def __init__(self, yes_ids: list[int], no_ids: list[int]):
+        self.yes_ids, self.no_ids = yes_ids, no_ids
+        self.probability: float | None = None
+
+    def __call__(self, input_ids, scores):
+        if self.probability is None:
+            row = np.asarray(scores.float() if hasattr(scores, "float") else scores, np.float64)
+            row = np.exp(row.reshape(-1) - row.max())
+            yes, no = row[self.yes_ids].sum(), row[self.no_ids].sum()
+            self.probability = float(yes / (yes + no))
+        return scores
+
+
 class Reader:
     """A chat model behind a lock: one generation at a time, streamed as text pieces.
 
@@ -138,14 +163,29 @@ class Reader:
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_new_tokens)).strip()
 
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        """The model's P(Yes) against P(No) as the first word of its reply to `messages`."""
+        self.warm_up()
+        probe = YesNoProbe(
+            self._first_tokens(("Yes", " Yes", "yes", " yes")),
+            self._first_tokens(("No", " No", "no", " no")),
+        )
+        with self._generate_lock:
+            for _ in self._generate(messages, 1, probe):
+                pass
+        assert probe.probability is not None
+        return probe.probability
+
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         """Prompt length of a chat in the model's tokens."""
         raise NotImplementedError
 
     def _decline_tokens(self) -> list[int]:
         """First tokens of NOT FOUND, with and without a leading space, the bare one first."""
-        ids = [self._tokenize(text)[0] for text in (NOT_FOUND, " " + NOT_FOUND)]
-        return list(dict.fromkeys(ids))
+        return self._first_tokens((NOT_FOUND, " " + NOT_FOUND))
+
+    def _first_tokens(self, texts: tuple[str, ...]) -> list[int]:
+        return list(dict.fromkeys(self._tokenize(text)[0] for text in texts))
 
     def _tokenize(self, text: str) -> list[int]:
         raise NotImplementedError
@@ -154,7 +194,7 @@ class Reader:
         raise NotImplementedError
 
     def _generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, gate: DeclineGate | None
+        self, messages: list[dict[str, str]], max_new_tokens: int, gate: LogitsHook | None
     ) -> Iterator[str]:
         raise NotImplementedError
 
@@ -205,7 +245,7 @@ class LlamaCppReader(Reader):
         return self._formatter(messages=messages).prompt
 
     def _generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, gate: DeclineGate | None
+        self, messages: list[dict[str, str]], max_new_tokens: int, gate: LogitsHook | None
     ) -> Iterator[str]:
         from llama_cpp import LogitsProcessorList
 
@@ -269,7 +309,7 @@ class TransformersReader(Reader):
         return len(ids["input_ids"])
 
     def _generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, gate: DeclineGate | None
+        self, messages: list[dict[str, str]], max_new_tokens: int, gate: LogitsHook | None
     ) -> Iterator[str]:
         import torch
         from transformers import LogitsProcessorList, TextIteratorStreamer

@@ -12,6 +12,7 @@ from qa.reader import (
     DeclineGate,
     LlamaCppReader,
     TransformersReader,
+    YesNoProbe,
     declined,
     make_reader,
     reader_backend,
@@ -123,3 +124,21 @@ def test_decline_gate_works_on_numpy_logits_too():
     answer.token_ids = [1]
     barred = answer(np.zeros(5, dtype=np.intc), np.array([1.0, 1.5, 1.2], dtype=np.float32))
     assert int(barred.argmax()) == 2
+
+
+def test_yes_no_probe_reads_the_first_token_and_changes_nothing():
+    probe = YesNoProbe(yes_ids=[0, 1], no_ids=[2])
+    logits = np.array([1.0, 0.0, 1.0, 5.0], dtype=np.float32)
+    assert probe(np.zeros(3, dtype=np.intc), logits) is logits
+    e = np.exp([1.0, 0.0, 1.0])
+    assert probe.probability == pytest.approx((e[0] + e[1]) / e.sum())
+
+
+@pytest.mark.slow
+def test_yes_probability_follows_the_facts(seed_qa):
+    def ask(question: str) -> float:
+        return seed_qa.reader.yes_probability(
+            [{"role": "user", "content": f"{question} Reply Yes or No."}]
+        )
+
+    assert ask("Is Paris the capital of France?") > 0.5 > ask("Is Malta a country in Asia?")
