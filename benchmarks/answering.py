@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa import QA, Settings
+from qa import QA, Settings, machine
 from qa.evaluation import load_items
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--backends", default="transformers,llama_cpp")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    print(machine.describe(), flush=True)
     items = load_items(args.questions)[: args.limit]
     backends = args.backends.split(",")
     results: dict[str, dict[str, float]] = {}

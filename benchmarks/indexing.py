@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import CorpusEmbedder, corpus  # noqa: E402
-from qa import QA  # noqa: E402
+from qa import QA, machine  # noqa: E402
 from qa.chunking import chunk_article  # noqa: E402
 from qa.embedding import Embedder  # noqa: E402
 from qa.index import ArticleIndex  # noqa: E402
@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    print(machine.describe(), flush=True)
     s = Settings.from_env()
     result: dict[str, object] = {"throughput": throughput(args.chunks, s)}
     t = result["throughput"]

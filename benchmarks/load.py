@@ -28,7 +28,7 @@ from gradio_client.utils import Status
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import QA  # noqa: E402
+from qa import QA, machine  # noqa: E402
 from qa.evaluation import load_items  # noqa: E402
 from ui import build_app, launch, plain_answer  # noqa: E402
 
@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running chat server (default: start one here)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    print(machine.describe(), flush=True)
 
     items = [i for i in load_items(ROOT / "tests/data/dev_qa.jsonl") if not i.history]
     questions = [i.question for i in items[: args.questions]]

@@ -1,6 +1,6 @@
 """Figures for the README and notes: index build, warm start, answer latency, peak memory.
 
-    .venv/bin/python benchmarks/startup_and_latency.py [--json OUT.json]
+    .venv/bin/python benchmarks/startup_and_latency.py [--limit 10] [--json OUT.json]
 
 Runs the real pipeline over the seed articles with a fresh index in a temporary folder.
 The reader must already be prepared (any earlier run does it); its one-time preparation time is
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa import QA
+from qa import QA, machine
 
 QUESTIONS = [
     "Where did Jake Sullivan and Wang Yi hold talks?",
@@ -36,7 +36,9 @@ QUESTIONS = [
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--limit", type=int, default=len(QUESTIONS), help="questions to time")
     args = parser.parse_args()
+    print(machine.describe(), flush=True)
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         qa = QA(index_dir=Path(tmp) / "index", progress=lambda _: None)
@@ -48,7 +50,7 @@ def main() -> None:
         qa.reader.warm_up()
         figures["reader_warm_start_s"] = time.perf_counter() - t
         latencies = []
-        for q in QUESTIONS:
+        for q in QUESTIONS[: args.limit]:
             t = time.perf_counter()
             result = qa.answer(q)
             latencies.append(time.perf_counter() - t)

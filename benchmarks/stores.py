@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.search import DEV, _ms, report  # noqa: E402
 from benchmarks.synthetic import CorpusEmbedder, corpus  # noqa: E402
+from qa import machine  # noqa: E402
 from qa.chunking import chunk_article  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -110,6 +111,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(int(args.one[0]), args.one[1])))
         return
+    print(machine.describe(), flush=True)
     runs = [
         (f"{size:,} chunks on {backend}", ["--one", str(size), backend])
         for size in [int(x) for x in args.sizes.split(",")]

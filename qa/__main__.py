@@ -7,7 +7,8 @@ import logging
 import runpy
 import sys
 
-from . import evaluation
+from . import evaluation, machine
+from .confidence import PACKAGED, Calibrator
 from .models import ModelUnavailable
 from .pipeline import QA
 from .settings import ROOT, Settings
@@ -60,11 +61,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     items = evaluation.load_items(args.qa_file)
     qa = _qa(args)
     print(f"Evaluating {len(items)} questions from {args.qa_file} on {qa.settings.articles_dir}")
+    print(machine.describe())
     results, figures = evaluation.evaluate(
         qa, items, on_result=lambda r: print(evaluation.result_line(r), flush=True)
     )
     print()
     print(evaluation.summary_table(figures))
+    print()
+    print(evaluation.kind_table(evaluation.by_kind(results)))
+    calibrator = qa.calibrator
+    if calibrator is not None:
+        threshold = qa.settings.min_confidence
+        threshold = calibrator.threshold if threshold < 0 else threshold
+        print(f"\nRisk and coverage by confidence threshold (answering at {threshold:.2f}):")
+        print(evaluation.risk_coverage_table(evaluation.risk_coverage(results)))
     if args.json:
         evaluation.write_json(args.json, results, figures)
         print(f"\nWrote {args.json}")
@@ -72,6 +82,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for miss in misses:
         print(f"below the bar: {miss}")
     return 1 if args.check and misses else 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    results = [r for path in args.reports for r in evaluation.read_results(path)]
+    drafts = [r for r in results if r.signals]
+    if len({r.draft_correct for r in drafts}) < 2:
+        print("error: the reports need both right and wrong cited drafts", file=sys.stderr)
+        return 2
+    calibrator = Calibrator.fit(
+        [r.signals for r in drafts],
+        [r.draft_correct for r in drafts],
+        strength=args.strength,
+        target=args.target,
+    )
+    calibrator.save(args.out, fitted_on=[str(p) for p in args.reports], drafts=len(drafts))
+    for name, weight in sorted(zip(calibrator.features, calibrator.weights, strict=True)):
+        print(f"{name:22} {weight:+.3f}")
+    print(f"threshold {calibrator.threshold:.2f}, fitted on {len(drafts)} cited drafts")
+    print(f"Wrote {args.out}")
+    thresholds = tuple(sorted({*evaluation.THRESHOLDS, calibrator.threshold}))
+    for path in [*args.reports, *args.check]:
+        rescored = evaluation.with_confidence(evaluation.read_results(path), calibrator)
+        print(f"\n{path}{' (held out)' if path in args.check else ''}:")
+        print(evaluation.risk_coverage_table(evaluation.risk_coverage(rescored, thresholds)))
+    return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -102,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="OUT.json", help="also write every result and the metrics")
     p.add_argument("--check", action="store_true", help="exit 1 when a metric misses the bar")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("calibrate", help="fit the confidence calibrator on eval --json reports")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json")
+    p.add_argument("--out", default=str(PACKAGED), help="where to write it (default: packaged)")
+    p.add_argument("--target", type=float, default=0.95, help="answered precision to aim for")
+    p.add_argument("--strength", type=float, default=1.0, help="inverse L2 penalty (C)")
+    p.add_argument(
+        "--check", nargs="*", default=[], metavar="REPORT.json", help="held-out reports to score"
+    )
+    p.set_defaults(func=cmd_calibrate)
     p = sub.add_parser("chat", help="start the web chat (same options as ui.py)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_chat)

@@ -36,3 +36,8 @@ class Answer:
     reply: str = ""  # the reader's raw reply, for debugging and evaluation
     decline_probability: float | None = None  # the reader's P(NOT FOUND) at its first token
     support_probability: float | None = None  # the reader's P(yes) that the citations say it
+    # The calibrated probability that the cited draft is right (see confidence.py), the signals
+    # it was computed from, and the draft itself when the confidence gate withheld it.
+    confidence: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+    draft: str = ""

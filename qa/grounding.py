@@ -2,9 +2,10 @@
 
 The reader's own `[n]` markers are only a hint. Every answer sentence is scored against every
 sentence of the passages the reader was given (word coverage plus embedding similarity); the best
-one becomes its citation, copied from the article by offsets. Sentences that no passage supports
-are dropped, as are sentences that only restate the question or give no quantity where one
-was asked ("how many"); numbers the passages never mention count as unsupported.
+one becomes its citation, copied from the article by offsets; a sentence that holds the answer's
+words itself is preferred to a neighbour that only shares its window. Sentences that no passage
+supports are dropped, as are sentences that only restate the question or give no quantity where
+one was asked ("how many"); numbers the passages never mention count as unsupported.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import numpy as np
 from .answers import Citation
 from .embedding import Embedder
 from .retrieval import Passage
-from .text import Span, split_sentences, terms
+from .text import Span, name_terms, split_sentences, terms
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+# An "[n]" or "[n, m]" citation marker.
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # The reader sometimes names its sources ("According to Excerpt 2, ...", "The excerpt states
 # that ..."): that is a citation, not content, and its number is no fact to check.
@@ -33,17 +35,21 @@ _ATTRIBUTION = re.compile(
 _EXCERPT_REF = re.compile(r"\s*\(?\b(?:(?:in|from)\s+)?excerpts?\s+(\d+)\)?", re.IGNORECASE)
 # Questions that ask for a quantity, and the words that give one: "several days" answers no
 # "how many", so vague quantities do not count.
-_ASKS_QUANTITY = re.compile(
+ASKS_QUANTITY = re.compile(
     r"^\W*(how (many|much|long|old|far|often)|(what|which) (percentage|percent|share|rate|"
     r"number|proportion|amount|year)|in what year)\b",
     re.IGNORECASE,
 )
-_QUANTITY = re.compile(
+QUANTITY = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
     r"fifty|hundred|thousand|million|billion|trillion|dozen|half|once|twice)\b",
     re.IGNORECASE,
 )
 CITED_PASSAGE_BONUS = 0.05
+# Within this much of the best score, the sentence that itself holds most of the names and
+# numbers the answer adds (then most of its other added words) is cited: a neighbour can score
+# as high only because the two share a window.
+EXACT_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class GroundedSentence:
     text: str  # answer sentence without markers
     evidence: Evidence | None
     support: float
+    restates: bool = False  # it only restates the question (or gives no quantity asked for)
 
 
 def _evidence(passages: list[Passage]) -> list[Evidence]:
@@ -84,14 +91,14 @@ def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
     result = []
     for span in split_sentences(reply):
         sentence = reply[span.start : span.end]
-        cited = {int(n) for m in _MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
+        cited = {int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
         attribution = _ATTRIBUTION.match(sentence)
         if attribution:
             cited |= {int(n) for n in re.findall(r"\d+", attribution.group(0))}
             rest = sentence[attribution.end() :]
             sentence = rest[:1].upper() + rest[1:]
         cited |= {int(m.group(1)) for m in _EXCERPT_REF.finditer(sentence)}
-        clean = _EXCERPT_REF.sub("", _MARKER.sub("", sentence)).strip()
+        clean = _EXCERPT_REF.sub("", MARKER.sub("", sentence)).strip()
         if clean and re.search(r"\w", clean):
             result.append((clean, cited))
     return result
@@ -124,9 +131,9 @@ def ground(
     for i, (sentence, cited) in enumerate(sentences):
         words = set(terms(sentence)) or set(terms(sentence, keep_stopwords=True))
         novel = words - asked  # what the answer adds to the question must be in the passage
-        if not novel or (_ASKS_QUANTITY.search(question) and not _QUANTITY.search(sentence)):
+        if not novel or (ASKS_QUANTITY.search(question) and not QUANTITY.search(sentence)):
             # It only restates the question, or gives no quantity where one was asked.
-            grounded.append(GroundedSentence(sentence, None, 0.0))
+            grounded.append(GroundedSentence(sentence, None, 0.0, restates=True))
             continue
         numbers = _numbers(sentence)
         scores = np.empty(len(evidence))
@@ -138,7 +145,17 @@ def ground(
             if numbers - _numbers(passage_text[e.passage]):
                 score = 0.0  # a number the passage never gives is not supported by it
             scores[j] = score
-        best = int(np.argmax(scores))
+        top = float(scores.max())
+        names = name_terms(sentence) & novel
+        best = max(
+            (j for j in range(len(evidence)) if scores[j] > 0 and scores[j] >= top - EXACT_MARGIN),
+            key=lambda j: (
+                len(names & own_terms[j]),
+                len(novel & own_terms[j]),
+                scores[j],
+            ),
+            default=int(np.argmax(scores)),
+        )
         grounded.append(GroundedSentence(sentence, evidence[best], float(scores[best])))
     return grounded
 

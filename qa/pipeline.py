@@ -19,13 +19,21 @@ from typing import Literal
 
 from . import library
 from .answers import Answer
+from .confidence import PACKAGED, Calibrator, signals
 from .documents import FolderScanner, load_articles
 from .embedding import Embedder
 from .followups import History, standalone_question
-from .grounding import cite, ground
+from .grounding import GroundedSentence, cite, ground
 from .index import IndexCorrupt, IndexedArticle, IndexWriteError, SyncReport
 from .library import ArticleRejected
-from .reader import DeclineGate, answer_messages, declined, shared_reader
+from .reader import (
+    DeclineGate,
+    TokenProbabilities,
+    answer_messages,
+    declined,
+    extract_messages,
+    shared_reader,
+)
 from .retrieval import Passage, Retriever
 from .settings import Settings
 from .store import open_store
@@ -37,6 +45,10 @@ NOT_COVERED = "The articles don't cover this: I found nothing in them that answe
 UNSUPPORTED = (
     "The articles don't clearly answer this: the answer I drafted was not supported by the "
     "passages, so I won't state it as fact."
+)
+UNSURE = (
+    "The articles don't clearly answer this: the passages I found mention related things, but I "
+    "could not confirm that they say what was asked, so I won't guess."
 )
 
 
@@ -92,6 +104,14 @@ class QA:
         self._seen: dict[str, tuple[int, int]] = {}
         self._scanner = FolderScanner(s.articles_dir, s.rescan_seconds)
         self._lock = threading.RLock()
+        self._calibrator: Calibrator | None | bool = False  # False: not read yet
+
+    @property
+    def calibrator(self) -> Calibrator | None:
+        """The confidence calibrator (`Settings.calibration`, else the packaged one)."""
+        if self._calibrator is False:
+            self._calibrator = Calibrator.load(self.settings.calibration or PACKAGED)
+        return self._calibrator  # type: ignore[return-value]
 
     @property
     def index_loaded(self) -> bool:
@@ -252,9 +272,10 @@ class QA:
         yield Update("sources", passages=passages)
         if not self.reader.loaded:
             yield Update("status", "Loading the reader model (the first time takes a while)...")
-        gate = DeclineGate(self.settings.decline_threshold)
+        gate, tokens = DeclineGate(self.settings.decline_threshold), TokenProbabilities()
         pieces = []
-        for piece in self.reader.stream(answer_messages(standalone, passages), gate=gate):
+        messages = answer_messages(standalone, passages)
+        for piece in self.reader.stream(messages, gate=gate, tokens=tokens):
             pieces.append(piece)
             yield Update("token", piece)
         reply = "".join(pieces).strip()
@@ -268,36 +289,81 @@ class QA:
             reply=reply,
             decline_probability=gate.probability,
         )
-        yield Update("answer", answer=self._finish(drafted))
+        final = self._finish(drafted, tokens.values)
+        if final.reason == "restated" and self.settings.extract_pass:
+            yield Update("status", "The draft only restated the question; finding the words...")
+            final = self._extract(drafted) or final
+        yield Update("answer", answer=final)
 
-    def _finish(self, drafted: Answer) -> Answer:
+    def _extract(self, drafted: Answer) -> Answer | None:
+        """The second pass: the reader copies the answer words out of the passages (a
+        `CopyConstraint`), and that span is grounded and gated like any draft. None where the
+        backend cannot constrain its output."""
+        passages = drafted.passages
+        constraint = self.reader.copy_constraint("\n".join(p.chunk.text for p in passages))
+        if constraint is None:
+            return None
+        tokens = TokenProbabilities()
+        messages = extract_messages(drafted.standalone_question, passages)
+        span = "".join(
+            self.reader.stream(
+                messages, self.settings.max_span_tokens, tokens=tokens, constraint=constraint
+            )
+        ).strip()
+        if not span or len(tokens.values) >= self.settings.max_span_tokens:
+            return None  # nothing, or a run of text that never ended: no phrase answers it
+        return self._finish(dataclasses.replace(drafted, reply=span), tokens.values, True)
+
+    def _finish(
+        self, drafted: Answer, token_probabilities: list[float], extracted: bool = False
+    ) -> Answer:
         """The drafted reply made into an answer with citations, or an abstention."""
         if declined(drafted.reply):
-            return dataclasses.replace(
-                drafted, text=NOT_COVERED, abstained=True, reason="reader_declined"
-            )
+            return _withheld(drafted, NOT_COVERED, "reader_declined")
         grounded = ground(
             drafted.standalone_question, drafted.reply, drafted.passages, self.embedder
         )
         text, citations = cite(grounded, self.settings.min_support)
         if not citations:
-            return dataclasses.replace(
-                drafted, text=UNSUPPORTED, abstained=True, reason="unsupported"
-            )
+            restated = not extracted and any(g.restates for g in grounded)
+            return _withheld(drafted, UNSUPPORTED, "restated" if restated else "unsupported")
         drafted = dataclasses.replace(drafted, text=text, citations=citations)
-        if self.settings.verify_threshold <= 0:
+        drafted = self._gate(drafted, grounded, token_probabilities)
+        if drafted.abstained or self.settings.verify_threshold <= 0:
             return drafted
         support = support_probability(self.reader, drafted.standalone_question, text, citations)
         if support < self.settings.verify_threshold:
-            return dataclasses.replace(
-                drafted,
-                text=UNSUPPORTED,
-                abstained=True,
-                citations=[],
-                reason="unverified",
-                support_probability=support,
-            )
+            return _withheld(drafted, UNSUPPORTED, "unverified", support_probability=support)
         return dataclasses.replace(drafted, support_probability=support)
+
+    def _gate(
+        self,
+        drafted: Answer,
+        grounded: list[GroundedSentence],
+        token_probabilities: list[float],
+    ) -> Answer:
+        """The cited draft with its calibrated confidence; withheld below `min_confidence`."""
+        support = min(
+            (g.support for g in grounded if g.support >= self.settings.min_support), default=0.0
+        )
+        values = signals(
+            drafted.standalone_question,
+            drafted.text,
+            drafted.citations,
+            self.embedder,
+            support,
+            drafted.decline_probability,
+            token_probabilities,
+        )
+        calibrator = self.calibrator
+        confidence = calibrator.probability(values) if calibrator else None
+        drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
+        threshold = self.settings.min_confidence
+        if calibrator and threshold < 0:
+            threshold = calibrator.threshold
+        if confidence is None or confidence >= threshold:
+            return drafted
+        return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """The finished answer to `question` (see `stream` for the same thing step by step)."""
@@ -307,6 +373,13 @@ class QA:
                 final = update.answer
         assert final is not None
         return final
+
+
+def _withheld(drafted: Answer, text: str, reason: str, **changes: object) -> Answer:
+    """`drafted` turned into an abstention: `text` tells the user why, no citations."""
+    return dataclasses.replace(
+        drafted, text=text, abstained=True, citations=[], reason=reason, **changes
+    )
 
 
 _default: QA | None = None

@@ -37,6 +37,13 @@ INSTRUCTION = (
     f"Reply {NOT_FOUND} only if no excerpt answers it."
 )
 
+# The second pass, when the first reply only restated the question: the reply is held to words
+# copied from the excerpts, so it cannot echo this instruction or the question.
+EXTRACT_INSTRUCTION = (
+    "Reply with only the words of the excerpts that answer the question: the name, number, "
+    "date or place itself."
+)
+
 # Phrases a reader uses when it declines instead of saying NOT FOUND verbatim.
 _DECLINE = re.compile(
     r"not found|(do|does|did) not (contain|mention|say|provide|specify|state|include)"
@@ -52,15 +59,22 @@ def declined(reply: str) -> bool:
     return not reply.strip() or bool(_DECLINE.search(reply))
 
 
-def answer_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+def answer_messages(
+    question: str, passages: list[Passage], instruction: str = INSTRUCTION
+) -> list[dict[str, str]]:
     """The chat for one question. The question comes before the excerpts as well as after: a
     1.5B model that reads the excerpts knowing what it looks for declines far less often when
     the answer is there. It is not asked for citation markers: grounding assigns them."""
     excerpts = "\n\n".join(
         f'Excerpt {n} (from "{p.chunk.title}"):\n{p.chunk.text}' for n, p in enumerate(passages, 1)
     )
-    user = f"Question: {question}\n\n{excerpts}\n\nQuestion: {question}\n\n{INSTRUCTION}"
+    user = f"Question: {question}\n\n{excerpts}\n\nQuestion: {question}\n\n{instruction}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def extract_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+    """The chat for the second, extractive pass (decoded under a `CopyConstraint`)."""
+    return answer_messages(question, passages, EXTRACT_INSTRUCTION)
 
 
 class DeclineGate:
@@ -118,6 +132,90 @@ class YesNoProbe:
         return scores
 
 
+class TokenProbabilities:
+    """Records the probability of each token the reader picks (greedy: the largest), after any
+    earlier hook changed the logits; changes nothing. A low one marks where the model hesitated,
+    often the very name or number it answers with (a signal for confidence.py)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def __call__(self, input_ids, scores):
+        row = np.asarray(scores.float() if hasattr(scores, "float") else scores, np.float64)
+        row = row.reshape(-1)
+        self.values.append(float(1.0 / np.exp(row - row.max()).sum()))
+        return scores
+
+
+class CopyConstraint:
+    """Lets the reader write only words copied from `source`: a logits mask, so the reply is by
+    construction a span of the excerpts (extractive decoding with a generative model). Each
+    token must continue some occurrence of the text so far; a span starts at a word and may end
+    (the `end_ids` token) only after a whole word. Works on bytes, as byte-level tokens may hold
+    half a character."""
+
+    def __init__(self, source: str, vocab: dict[bytes, list[int]], pieces: list[bytes], end_ids):
+        self.source = source.encode()
+        self.vocab, self.pieces, self.end_ids = vocab, pieces, list(end_ids)
+        self.longest = max(map(len, vocab), default=1)
+        self._prompt: int | None = None
+
+    def _occurrences(self, written: bytes) -> list[int]:
+        """Where in the source a continuation of `written` would go on."""
+        src = self.source
+        if not written:  # a word's start, or the space before it
+            return [
+                i
+                for i in range(len(src))
+                if (src[i : i + 1].isalnum() and (i == 0 or not src[i - 1 : i].isalnum()))
+                or (src[i : i + 1] == b" " and src[i + 1 : i + 2].isalnum())
+            ]
+        found, at = [], src.find(written)
+        while at >= 0:
+            found.append(at + len(written))
+            at = src.find(written, at + 1)
+        return found
+
+    def allowed(self, written: bytes) -> list[int]:
+        """Token ids that keep the reply a span of the source."""
+        ids: set[int] = set()
+        ends = False
+        for at in self._occurrences(written):
+            rest = self.source[at : at + self.longest].split(b"\n")[0]
+            for n in range(1, len(rest) + 1):
+                ids.update(self.vocab.get(rest[:n], ()))
+            if written.strip() and not self.source[at : at + 1].isalnum():
+                ends = True
+        if ends or not ids:
+            ids.update(self.end_ids)
+        return sorted(ids)
+
+    def __call__(self, input_ids, scores):
+        row_ids = (input_ids[0] if getattr(input_ids, "ndim", 1) == 2 else input_ids).tolist()
+        if self._prompt is None:
+            self._prompt = len(row_ids)
+        written = b"".join(self.pieces[i] for i in row_ids[self._prompt :])
+        keep = self.allowed(written)
+        masked = scores.clone() if hasattr(scores, "clone") else scores.copy()
+        masked[...] = float("-inf")
+        masked[..., keep] = scores[..., keep]
+        return masked
+
+
+def _chain(*hooks: LogitsHook | None) -> LogitsHook | None:
+    """One hook that runs `hooks` in order (None when there are none)."""
+    present = [h for h in hooks if h is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def run(input_ids, scores):
+        for hook in present:
+            scores = hook(input_ids, scores)
+        return scores
+
+    return run
+
+
 class Reader:
     """A chat model behind a lock: one generation at a time, streamed as text pieces.
 
@@ -133,6 +231,7 @@ class Reader:
         self._loaded = False
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
+        self._vocab: tuple[dict[bytes, list[int]], list[bytes]] | None = None
 
     @property
     def loaded(self) -> bool:
@@ -149,16 +248,42 @@ class Reader:
         messages: list[dict[str, str]],
         max_new_tokens: int | None = None,
         gate: DeclineGate | None = None,
+        tokens: TokenProbabilities | None = None,
+        constraint: CopyConstraint | None = None,
     ) -> Iterator[str]:
         """Greedy generation for a chat; yields text pieces as they are produced. With a `gate`,
-        the first token decides between NOT FOUND and an answer (see `DeclineGate`)."""
+        the first token decides between NOT FOUND and an answer (see `DeclineGate`); `tokens`
+        records each picked token's probability; a `constraint` limits what may be written."""
         self.warm_up()
         if gate is not None:
             gate.token_ids = self._decline_tokens()
+        hook = _chain(gate, constraint, tokens)
         with self._generate_lock:
             yield from self._generate(
-                messages, max_new_tokens or self.settings.max_new_tokens, gate
+                messages, max_new_tokens or self.settings.max_new_tokens, hook
             )
+
+    def copy_constraint(self, source: str) -> CopyConstraint | None:
+        """A `CopyConstraint` to `source`; None where the backend gives no token bytes."""
+        self.warm_up()
+        if self._vocab is None:
+            pieces = self._token_pieces()
+            if pieces is None:
+                return None
+            vocab: dict[bytes, list[int]] = {}
+            for i, piece in enumerate(pieces):
+                if piece:
+                    vocab.setdefault(piece, []).append(i)
+            self._vocab = (vocab, pieces)
+        vocab, pieces = self._vocab
+        return CopyConstraint(source, vocab, pieces, self._end_tokens())
+
+    def _token_pieces(self) -> list[bytes] | None:
+        """The bytes each token id stands for (empty for control tokens), or None."""
+        return None
+
+    def _end_tokens(self) -> list[int]:
+        raise NotImplementedError
 
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_new_tokens)).strip()
@@ -194,7 +319,10 @@ class Reader:
         raise NotImplementedError
 
     def _generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, gate: LogitsHook | None
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        gate: LogitsHook | None,
     ) -> Iterator[str]:
         raise NotImplementedError
 
@@ -245,7 +373,10 @@ class LlamaCppReader(Reader):
         return self._formatter(messages=messages).prompt
 
     def _generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, gate: LogitsHook | None
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        gate: LogitsHook | None,
     ) -> Iterator[str]:
         from llama_cpp import LogitsProcessorList
 
@@ -267,6 +398,14 @@ class LlamaCppReader(Reader):
 
     def _tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode(), add_bos=False)
+
+    def _token_pieces(self) -> list[bytes]:
+        with self._generate_lock:
+            return [self._llm.detokenize([i]) for i in range(self._llm.n_vocab())]
+
+    def _end_tokens(self) -> list[int]:
+        im_end = self._llm.tokenize(b"<|im_end|>", add_bos=False, special=True)
+        return [self._llm.token_eos(), *im_end[:1]]
 
 
 class TransformersReader(Reader):
@@ -309,7 +448,10 @@ class TransformersReader(Reader):
         return len(ids["input_ids"])
 
     def _generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, gate: LogitsHook | None
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        gate: LogitsHook | None,
     ) -> Iterator[str]:
         import torch
         from transformers import LogitsProcessorList, TextIteratorStreamer

@@ -60,6 +60,10 @@ class Settings:
 
     # Reader.
     max_new_tokens: int = 96
+    # When the reply only restates the question, a second pass copies the answer words out of
+    # the passages (pipeline._extract); a copy that runs to this many tokens is no answer.
+    extract_pass: bool = True
+    max_span_tokens: int = 20
     max_question_chars: int = 1000
     history_turns: int = 3
     # The reader declines when its probability of starting with NOT FOUND reaches this.
@@ -67,6 +71,12 @@ class Settings:
 
     # Grounding: an answer sentence needs at least this support from one passage sentence.
     min_support: float = 0.5
+    # Confidence: a cited draft is shown only when the calibrated probability that it is right
+    # reaches `min_confidence` (see confidence.py); below 0, the threshold chosen with the
+    # calibrator on the development questions; 0 shows every draft. `calibration` is a calibrator
+    # file from `python -m qa calibrate`; empty: the one packaged for the packaged reader.
+    min_confidence: float = -1.0
+    calibration: str = ""
     # Strict mode: the reader's P(yes) that the cited sentences say the answer must reach this,
     # else the bot abstains (see verification.py). 0, the default, skips the check: at 0.8 it
     # withheld six right answers on the dev set to stop four wrong ones (README, "Answer quality").

@@ -297,3 +297,25 @@ def terms(text: str, keep_stopwords: bool = False) -> list[str]:
         for part in m.group(0).replace(".", "").split("-")
     )
     return [_stem(w) for w in words if w and (keep_stopwords or w not in STOPWORDS)]
+
+
+# Words capitalised for grammar (a question's first word, "According to"), not names.
+_NOT_NAMES = {
+    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do",
+    "is", "was", "were", "are", "the", "a", "an", "in", "on", "at", "of", "according", "after",
+    "before", "during", "for", "to", "by", "with", "and", "or", "i", "it", "its", "has", "have",
+    "had", "can", "could", "would", "will", "should", "name", "tell", "give", "list", "they",
+    "he", "she", "we", "this", "that", "these", "those", "there", "then", "but", "so", "as",
+}  # fmt: skip
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*|\$?\d[\d,.]*")
+
+
+def name_terms(text: str) -> set[str]:
+    """The terms of the names and numbers in `text` ("Millbrook", "2024", "$4.8"): what a
+    question is about, and what an answer adds that must be in the sentence cited for it."""
+    found: set[str] = set()
+    for match in _NAME.finditer(text):
+        word = match.group(0)
+        if word.lower().strip(".") not in _NOT_NAMES:
+            found |= set(terms(word))
+    return found

@@ -85,3 +85,24 @@ def test_the_readers_own_source_mentions_become_citation_hints():
     assert answer_sentences("The excerpt states that talks were held.") == [
         ("Talks were held.", set())
     ]
+
+
+def _one_passage(text: str, title: str = "Bridge repairs") -> list:
+    from qa.chunking import Chunk
+    from qa.retrieval import Passage
+    from qa.text import split_sentences
+
+    chunk = Chunk("bridge.txt", title, text, 0, len(text), tuple(split_sentences(text)))
+    return [Passage(0, chunk, 1.0, 0.6, 3)]
+
+
+def test_the_quote_is_the_sentence_that_states_the_answer(embedder):
+    text = (
+        "The Elm Street bridge will close for repairs in March. "
+        "The repairs will cost $4.8 million, the city said. "
+        "Cyclists crossing the Elm Street bridge will be sent on a detour during the repairs."
+    )
+    q = "How much will the Elm Street bridge repairs cost?"
+    grounded = ground(q, "The repairs will cost $4.8 million.", _one_passage(text), embedder)
+    _, (citation,) = cite(grounded, 0.5)
+    assert "$4.8 million" in citation.quote

@@ -1,5 +1,6 @@
 """End to end with the real reader: answers, citations, abstention, bad input."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,11 @@ def _assert_verbatim(qa: QA, result) -> None:
     [
         ("Where did Jake Sullivan and Wang Yi hold talks?", "malta", "004_6412272d63db9382.txt"),
         ("What did Elon Musk say about the TikTok ban?", "free speech", "000_2cbac0f5d2d1e101.txt"),
-        ("When is APEC scheduled?", "nov", "003_aeeab2822e5e7b66.txt"),
+        (
+            "What share of global GDP do APEC economies account for?",
+            "62",
+            "003_aeeab2822e5e7b66.txt",
+        ),
     ],
 )
 def test_seed_questions_are_answered_with_verbatim_citations(seed_qa, question, expected, source):
@@ -113,3 +118,34 @@ def test_empty_folder_gives_a_clear_message(tmp_path: Path):
     qa = QA(tmp_path / "articles", tmp_path / "index", progress=lambda _: None)
     result = qa.answer("Where did they meet?")
     assert result.abstained and "No articles are indexed" in result.text
+
+
+def test_a_draft_below_the_confidence_threshold_is_withheld(seed_qa, monkeypatch):
+    question = "Where did Jake Sullivan and Wang Yi hold talks?"
+    assert seed_qa.calibrator is not None  # the packaged one
+    unsure = dataclasses.replace(seed_qa.settings, min_confidence=1.01)  # nothing reaches it
+    monkeypatch.setattr(seed_qa, "settings", unsure)
+    withheld = seed_qa.answer(question)
+    assert withheld.abstained and withheld.reason == "low_confidence"
+    assert not withheld.citations and "malta" in withheld.draft.lower()
+    assert 0.0 < withheld.confidence < 1.0
+    assert set(withheld.signals) == set(seed_qa.calibrator.features)
+
+    monkeypatch.setattr(seed_qa, "settings", dataclasses.replace(unsure, min_confidence=0.0))
+    shown = seed_qa.answer(question)
+    assert not shown.abstained and shown.confidence == withheld.confidence and not shown.draft
+
+
+def test_a_reply_that_restates_the_question_gets_a_second_extractive_pass(seed_qa):
+    """The first draft only restates ("A news agency reported Han Zheng's call ..."); the second
+    pass copies the answer words out of the passages."""
+    question = (
+        "Which Chinese news agency reported Han Zheng's call for the US to meet China halfway?"
+    )
+    steps = list(seed_qa.stream(question))
+    assert any(u.kind == "status" and "restated" in u.text for u in steps)
+    result = steps[-1].answer
+    assert not result.abstained and "xinhua" in result.text.lower()
+    assert result.signals["extracted"] == 1.0
+    assert "Xinhua" in result.citations[0].quote
+    _assert_verbatim(seed_qa, result)

@@ -142,3 +142,47 @@ def test_yes_probability_follows_the_facts(seed_qa):
         )
 
     assert ask("Is Paris the capital of France?") > 0.5 > ask("Is Malta a country in Asia?")
+
+
+def _toy_constraint(source: str):
+    from qa.reader import CopyConstraint
+
+    pieces = [b"", b"Hart", b"well", b" Hart", b" Construction", b" won", b"Cas", b"cade", b" bid"]
+    vocab: dict[bytes, list[int]] = {}
+    for i, piece in enumerate(pieces):
+        if piece:
+            vocab.setdefault(piece, []).append(i)
+    return CopyConstraint(source, vocab, pieces, [0]), pieces
+
+
+def test_copy_constraint_allows_only_continuations_of_the_source():
+    constraint, pieces = _toy_constraint("Hartwell Construction won. Cascade bid")
+    names = {pieces[i] for i in constraint.allowed(b"")}
+    # Word starts, or the space before one.
+    assert names == {b"Hart", b"Cas", b" Construction", b" won", b" bid"}
+    assert {pieces[i] for i in constraint.allowed(b"Hart")} == {b"well"}  # no end mid-word
+    after = constraint.allowed(b"Hartwell")
+    assert 0 in after and {pieces[i] for i in after if i} == {b" Construction"}
+    logits = np.zeros(len(pieces), dtype=np.float32)
+    prompt = np.array([7, 7, 7])
+    assert np.isfinite(constraint(prompt, logits)).sum() == 5
+    masked = constraint(np.array([7, 7, 7, 1, 2]), logits)  # "Hartwell" written
+    assert set(np.flatnonzero(np.isfinite(masked))) == {0, 4}
+
+
+@pytest.mark.slow
+def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
+    from qa.reader import TokenProbabilities, extract_messages
+
+    question = "Which news agency reported Han Zheng's call for the US to meet China halfway?"
+    passages = seed_qa.retrieve(question)
+    source = "\n".join(p.chunk.text for p in passages)
+    constraint = seed_qa.reader.copy_constraint(source)
+    if constraint is None:
+        pytest.skip("this reader backend gives no token bytes")
+    tokens = TokenProbabilities()
+    messages = extract_messages(question, passages)
+    span = "".join(seed_qa.reader.stream(messages, 24, tokens=tokens, constraint=constraint))
+    assert span.strip() and span.strip() in source
+    assert "Xinhua" in span
+    assert len(tokens.values) >= 1 and all(0 < p <= 1 for p in tokens.values)

@@ -32,3 +32,11 @@ def test_offsets_point_into_the_original_text():
 def test_terms_normalize_stem_and_drop_stopwords():
     assert terms("The talks in Malta") == ["talk", "malta"]
     assert terms("Biden’s meetings") == terms("Biden's meeting")
+
+
+def test_name_terms_are_the_names_and_numbers():
+    from qa.text import name_terms
+
+    assert name_terms("How much will the Millbrook bridge cost in 2025?") == {"millbrook", "2025"}
+    assert name_terms("Who won the contract?") == set()
+    assert name_terms("It will cost $4.8 million.") == {"48"}
