@@ -87,8 +87,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     results = [r for path in args.reports for r in evaluation.read_results(path)]
     drafts = [r for r in results if r.signals]
-    if len({r.draft_correct for r in drafts}) < 2:
-        print("error: the reports need both right and wrong cited drafts", file=sys.stderr)
+    right = sum(r.draft_correct for r in drafts)
+    if min(right, len(drafts) - right) < 5:
+        print("error: the reports need at least 5 right and 5 wrong cited drafts", file=sys.stderr)
         return 2
     calibrator = Calibrator.fit(
         [r.signals for r in drafts],
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("reports", nargs="+", metavar="REPORT.json")
     p.add_argument("--out", default=str(PACKAGED), help="where to write it (default: packaged)")
     p.add_argument("--target", type=float, default=0.95, help="answered precision to aim for")
-    p.add_argument("--strength", type=float, default=1.0, help="inverse L2 penalty (C)")
+    p.add_argument("--strength", type=float, default=0.1, help="inverse L2 penalty (C)")
     p.add_argument(
         "--check", nargs="*", default=[], metavar="REPORT.json", help="held-out reports to score"
     )

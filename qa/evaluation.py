@@ -32,7 +32,7 @@ BAR: dict[str, tuple[str, float]] = {
     "quote_validity": (">=", 1.00),
 }
 # Confidence thresholds of the risk-coverage table.
-THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 # Abstentions decided before the reader saw any passage.
 _NOT_READ = {"invalid_question", "no_articles", "no_relevant_passages"}
@@ -368,4 +368,5 @@ def with_confidence(results: list[ItemResult], calibrator) -> list[ItemResult]:
 
 def read_results(path: str | Path) -> list[ItemResult]:
     """The per-question results of a `write_json` report, to refit the calibrator offline."""
-    return [ItemResult(**row) for row in json.loads(Path(path).read_text())["results"]]
+    rows = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
+    return [ItemResult(**row) for row in rows]

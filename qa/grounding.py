@@ -35,12 +35,12 @@ _ATTRIBUTION = re.compile(
 _EXCERPT_REF = re.compile(r"\s*\(?\b(?:(?:in|from)\s+)?excerpts?\s+(\d+)\)?", re.IGNORECASE)
 # Questions that ask for a quantity, and the words that give one: "several days" answers no
 # "how many", so vague quantities do not count.
-ASKS_QUANTITY = re.compile(
+_ASKS_QUANTITY = re.compile(
     r"^\W*(how (many|much|long|old|far|often)|(what|which) (percentage|percent|share|rate|"
     r"number|proportion|amount|year)|in what year)\b",
     re.IGNORECASE,
 )
-QUANTITY = re.compile(
+_QUANTITY = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
     r"fifty|hundred|thousand|million|billion|trillion|dozen|half|once|twice)\b",
     re.IGNORECASE,
@@ -131,7 +131,7 @@ def ground(
     for i, (sentence, cited) in enumerate(sentences):
         words = set(terms(sentence)) or set(terms(sentence, keep_stopwords=True))
         novel = words - asked  # what the answer adds to the question must be in the passage
-        if not novel or (ASKS_QUANTITY.search(question) and not QUANTITY.search(sentence)):
+        if not novel or (_ASKS_QUANTITY.search(question) and not _QUANTITY.search(sentence)):
             # It only restates the question, or gives no quantity where one was asked.
             grounded.append(GroundedSentence(sentence, None, 0.0, restates=True))
             continue

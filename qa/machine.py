@@ -44,7 +44,8 @@ def llama_build() -> dict[str, bool] | None:
 
 
 def llama_level() -> str:
-    """ "AVX-512", "AVX2" or "none": the widest vector set llama.cpp was built with."""
+    """The widest vector set llama.cpp was built with: "AVX-512", "AVX2" or "none" ("not
+    installed" without it)."""
     build = llama_build()
     if build is None:
         return "not installed"

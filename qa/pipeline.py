@@ -110,7 +110,10 @@ class QA:
     def calibrator(self) -> Calibrator | None:
         """The confidence calibrator (`Settings.calibration`, else the packaged one)."""
         if self._calibrator is False:
-            self._calibrator = Calibrator.load(self.settings.calibration or PACKAGED)
+            path = self.settings.calibration
+            if path and not Path(path).is_file():
+                raise FileNotFoundError(f"QA_CALIBRATION names no file: {path}")
+            self._calibrator = Calibrator.load(path or PACKAGED)
         return self._calibrator  # type: ignore[return-value]
 
     @property
@@ -333,7 +336,9 @@ class QA:
             return drafted
         support = support_probability(self.reader, drafted.standalone_question, text, citations)
         if support < self.settings.verify_threshold:
-            return _withheld(drafted, UNSUPPORTED, "unverified", support_probability=support)
+            return _withheld(
+                drafted, UNSUPPORTED, "unverified", support_probability=support, draft=text
+            )
         return dataclasses.replace(drafted, support_probability=support)
 
     def _gate(

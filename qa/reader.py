@@ -108,7 +108,8 @@ class DeclineGate:
         return scores
 
 
-# Sees (and may change) the logits of each generated token: a DeclineGate or a YesNoProbe.
+# Sees (and may change) the logits of each generated token: a DeclineGate, a YesNoProbe, a
+# TokenProbabilities, a CopyConstraint, or several chained.
 LogitsHook = Callable[[Any, Any], Any]
 
 

@@ -311,8 +311,8 @@ _NAME = re.compile(r"\b[A-Z][\w’'.-]*|\$?\d[\d,.]*")
 
 
 def name_terms(text: str) -> set[str]:
-    """The terms of the names and numbers in `text` ("Millbrook", "2024", "$4.8"): what a
-    question is about, and what an answer adds that must be in the sentence cited for it."""
+    """The terms of the names and numbers in `text` ("Millbrook", "2024", "$4.8"): what an
+    answer adds that the sentence cited for it should hold itself."""
     found: set[str] = set()
     for match in _NAME.finditer(text):
         word = match.group(0)
