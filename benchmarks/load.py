@@ -43,16 +43,9 @@ class Reply:
     max_rank: int = -1  # the furthest queue position the server reported for it
 
 
-def answer_html(output: object) -> str:
-    """The last assistant message of the chat endpoint's output (chat, question box)."""
-    content = output[0][-1]["content"]  # type: ignore[index]
-    if isinstance(content, list):
-        content = "".join(str(part.get("text", "")) for part in content)
-    return str(content)
-
-
 def reply_text(output: object) -> str:
-    return plain_answer(answer_html(output))
+    """The chat endpoint's reply (its HTML) as the text a person reads."""
+    return plain_answer(str(output))
 
 
 def ask_all(url: str, questions: list[str]) -> tuple[list[Reply], float, int]:

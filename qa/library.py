@@ -47,7 +47,7 @@ def check_article(name: str, data: bytes, max_bytes: int, known: Collection[str]
     the sha256 of every article already in the folder."""
     if len(data) > max_bytes:
         raise ArticleRejected(
-            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit."
+            f"{name}: {len(data) / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit."
         )
     try:
         article = decode_article(data, name)
@@ -75,6 +75,7 @@ def save_article(folder: Path, name: str, data: bytes) -> str:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; an article is an ordinary file
         os.replace(tmp, folder / candidate)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -87,7 +87,7 @@ class Settings:
     rescan_seconds: float = 2.0
 
     # The app.
-    max_upload_bytes: int = 2_000_000  # largest article file a user may add
+    max_upload_bytes: int = 2 * 1024 * 1024  # largest article file a user may add: 2 MB
     chat_concurrency: int = 1  # answers generated at once; further questions wait in a queue
 
     @classmethod

@@ -81,3 +81,8 @@ def test_add_and_remove_through_the_pipeline(articles_dir: Path, tmp_path: Path,
     assert not (articles_dir / added.source).exists()
     with pytest.raises(ArticleRejected, match="no such article"):
         qa.remove_article("../seeds/" + seed)
+
+
+def test_a_saved_article_is_readable_by_others_like_any_file(tmp_path: Path):
+    save_article(tmp_path, "a.txt", b"text")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
