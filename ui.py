@@ -30,11 +30,11 @@ from pathlib import Path
 import gradio as gr
 
 from qa import QA
-from qa.answers import Answer, Citation
+from qa.answers import Answer, Citation, Passage
 from qa.index import IndexWriteError
 from qa.library import ArticleRejected
-from qa.retrieval import Passage
-from qa.settings import Settings
+from qa.settings import SettingError, Settings
+from qa.text import MARKER, marker_numbers
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,12 @@ def _escape(text: str) -> str:
 
 
 def _link_markers(text: str, turn: int) -> str:
-    """The answer text, escaped, with each `[n]` a link to its source below."""
-    parts = re.split(r"\[(\d+)\]", text)
+    """The answer text, escaped, with each cited number a link `[n]` to its source below."""
+    parts = MARKER.split(text)
     out = [
-        _escape(p) if i % 2 == 0 else f'<a href="#src-{turn}-{p}">[{p}]</a>'
+        (" " if p[:1].isspace() else "") + _escape(p) + (" " if p[-1:].isspace() else "")
+        if i % 2 == 0
+        else "".join(f'<a href="#src-{turn}-{n}">[{n}]</a>' for n in marker_numbers(p))
         for i, p in enumerate(parts)
     ]
     return "".join(out)
@@ -550,7 +552,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    settings = Settings.from_env(store=args.store)
+    try:
+        settings = Settings.from_env(store=args.store)
+    except SettingError as exc:
+        parser.exit(2, f"error: {exc}\n")
     qa = QA(args.articles, args.index, settings, progress=print)
     launch(build_app(qa), qa, args.host, args.port, inbrowser=not args.no_browser)
 

@@ -11,7 +11,7 @@ from . import evaluation, machine
 from .confidence import PACKAGED, Calibrator
 from .models import ModelUnavailable
 from .pipeline import QA
-from .settings import ROOT, Settings
+from .settings import ROOT, SettingError, Settings
 
 
 def _progress(message: str) -> None:
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         return args.func(args)
-    except (ModelUnavailable, FileNotFoundError, evaluation.EvalFileError) as exc:
+    except (ModelUnavailable, FileNotFoundError, evaluation.EvalFileError, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

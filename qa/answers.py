@@ -1,10 +1,22 @@
-"""What the pipeline hands back: an answer and the citations that support it."""
+"""What flows out of retrieval and the pipeline: passages, answers and the citations that
+support them. Plain dataclasses that import nothing heavy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .retrieval import Passage
+from .chunking import Chunk
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the evidence for its relevance."""
+
+    chunk_id: int
+    chunk: Chunk
+    score: float  # fused RRF score: only meaningful as an order
+    dense_score: float  # cosine similarity to the question, -1 when not in the dense list
+    keyword_hits: int  # distinct question terms that occur in the chunk
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,6 @@ class Chunk:
     end: int
     sentences: tuple[Span, ...]  # absolute offsets in the article of each sentence
 
-    @property
-    def key(self) -> str:
-        return f"{self.source}:{self.start}-{self.end}"
-
 
 def _segments(article: Article) -> list[list[Span]]:
     """Runs of content sentences with no boilerplate sentence between them."""

@@ -20,8 +20,7 @@ import numpy as np
 
 from .answers import Citation
 from .embedding import Embedder
-from .grounding import MARKER
-from .text import terms
+from .text import strip_markers, terms
 
 PACKAGED = Path(__file__).with_name("calibration.json")
 # What `signals` measures, and what a calibrator is fitted on.
@@ -51,7 +50,7 @@ def signals(
     """What the calibrator reads about one cited draft; every value is a plain float."""
     asked = set(terms(question))
     in_quote = set(terms(" ".join(c.quote for c in citations)))
-    echoed = set(terms(MARKER.sub("", text))) & asked
+    echoed = set(terms(strip_markers(text))) & asked
     vectors = embedder.encode([question, *[c.quote for c in citations]])
     return {
         # The question's words the answer repeats ("... chairs the public safety committee")

@@ -20,6 +20,7 @@ import numpy as np
 
 from .answers import Answer
 from .documents import load_articles
+from .text import strip_markers
 
 # The quality bar every question set must meet (`--check`). Selective answering: of what it
 # answers, nearly all right; most answerable questions answered; near misses declined; and the
@@ -36,7 +37,6 @@ THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 # Abstentions decided before the reader saw any passage.
 _NOT_READ = {"invalid_question", "no_articles", "no_relevant_passages"}
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _PUNCTUATION = set(string.punctuation) | set("’‘“”…")
 
 
@@ -118,7 +118,7 @@ def load_items(path: str | Path) -> list[EvalItem]:
 def normalize_answer(text: str) -> str:
     """SQuAD normalization: lower case, no punctuation, no articles, single spaces. Hyphens
     and dashes split words ("six-day" -> "six day") rather than glue them ("sixday")."""
-    text = re.sub(r"[-‐‑–—]", " ", _MARKER.sub("", text).lower())
+    text = re.sub(r"[-‐‑–—]", " ", strip_markers(text).lower())
     text = "".join(ch for ch in text if ch not in _PUNCTUATION)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())

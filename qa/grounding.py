@@ -15,13 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answers import Citation
+from .answers import Citation, Passage
 from .embedding import Embedder
-from .retrieval import Passage
-from .text import Span, name_terms, split_sentences, terms
+from .text import MARKER, Span, marker_numbers, name_terms, split_sentences, strip_markers, terms
 
-# An "[n]" or "[n, m]" citation marker.
-MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # The reader sometimes names its sources ("According to Excerpt 2, ...", "The excerpt states
 # that ..."): that is a citation, not content, and its number is no fact to check.
@@ -91,14 +88,14 @@ def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
     result = []
     for span in split_sentences(reply):
         sentence = reply[span.start : span.end]
-        cited = {int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
+        cited = {n for m in MARKER.finditer(sentence) for n in marker_numbers(m.group(1))}
         attribution = _ATTRIBUTION.match(sentence)
         if attribution:
             cited |= {int(n) for n in re.findall(r"\d+", attribution.group(0))}
             rest = sentence[attribution.end() :]
             sentence = rest[:1].upper() + rest[1:]
         cited |= {int(m.group(1)) for m in _EXCERPT_REF.finditer(sentence)}
-        clean = _EXCERPT_REF.sub("", MARKER.sub("", sentence)).strip()
+        clean = _EXCERPT_REF.sub("", strip_markers(sentence)).strip()
         if clean and re.search(r"\w", clean):
             result.append((clean, cited))
     return result

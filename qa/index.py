@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import hashlib
 import json
 import logging
 import math
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
@@ -39,6 +37,7 @@ from scipy import sparse
 from .chunking import Chunk, chunk_article
 from .documents import Article
 from .embedding import Embedder
+from .files import sha256_file, write_atomic
 from .keywords import BM25, TermCounts, count_terms, stack
 from .settings import Settings
 from .text import Span
@@ -153,30 +152,10 @@ def record(
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(8 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> dict[str, object]:
-    """Call `write` on a temp file beside `path`, flush it to disk, then rename it over `path`.
-    Returns the manifest entry of the file (name, size, sha256)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        entry = {"name": path.name, "size": os.path.getsize(tmp), "sha256": _sha256(Path(tmp))}
-        os.replace(tmp, path)
-        return entry
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write a segment file atomically; returns its manifest entry (name, size, sha256)."""
+    write_atomic(path, write)
+    return {"name": path.name, "size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def _chunk_row(chunk_id: int, c: Chunk) -> bytes:
@@ -353,7 +332,7 @@ class ArticleIndex:
         path = self.index_dir / str(file["name"])
         if not path.exists() or path.stat().st_size != file["size"]:
             raise IndexCorrupt(f"Index file {path.name} is missing or truncated.")
-        if _sha256(path) != file["sha256"]:
+        if sha256_file(path) != file["sha256"]:
             raise IndexCorrupt(f"Index file {path.name} does not match its checksum.")
 
     def _read_segment(self, name: str, files: dict[str, dict[str, object]]) -> Segment:

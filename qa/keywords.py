@@ -23,10 +23,6 @@ class TermCounts:
     vocab: list[str]
     counts: sparse.csr_matrix
 
-    @property
-    def rows(self) -> int:
-        return int(self.counts.shape[0])
-
 
 def count_terms(texts: list[str]) -> TermCounts:
     vocab: dict[str, int] = {}
@@ -78,10 +74,6 @@ class BM25:
         self.matrix = sparse.csc_matrix(
             (weights.astype(np.float32), (tf.row, tf.col)), shape=counts.counts.shape
         )
-
-    @classmethod
-    def from_texts(cls, docs: dict[int, str]) -> BM25:
-        return cls(np.asarray(list(docs), dtype=np.int64), count_terms(list(docs.values())))
 
     def search(self, query: str, k: int) -> list[tuple[int, float, int]]:
         """Top `k` (chunk id, score, distinct query terms matched) with a positive score."""

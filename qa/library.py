@@ -8,16 +8,15 @@ temp file and renamed, so the folder never holds half an article.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 
 from .documents import ARTICLE_SUFFIXES, Article, ArticleError, article_files, decode_article
+from .files import write_atomic
 
 
 class ArticleRejected(ValueError):
@@ -69,18 +68,8 @@ def save_article(folder: Path, name: str, data: bytes) -> str:
     while (folder / candidate).exists():
         n += 1
         candidate = f"{stem}-{n}{suffix}"
-    fd, tmp = tempfile.mkstemp(prefix=f".{candidate}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; an article is an ordinary file
-        os.replace(tmp, folder / candidate)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    # An article is an ordinary file, readable by others (a temp file is private until then).
+    write_atomic(folder / candidate, lambda tmp: tmp.write_bytes(data), mode=0o644)
     return candidate
 
 

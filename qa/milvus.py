@@ -53,10 +53,6 @@ class MilvusStore:
         self.generation = 0
 
     @property
-    def kind(self) -> str:
-        return "milvus"
-
-    @property
     def _names(self) -> tuple[str, str]:
         key = json.dumps(
             [FORMAT, self.embedder.model_name, self.chunk_chars, self.overlap], sort_keys=True

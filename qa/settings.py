@@ -97,7 +97,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = os.environ.get(f"QA_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = _parse(raw, f.type)
+                values[f.name] = _parse(f"QA_{f.name.upper()}", raw, f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("articles_dir", "index_dir", "cache_dir"):
             if name in values:
@@ -105,14 +105,28 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _parse(raw: str, type_name: object) -> object:
+class SettingError(ValueError):
+    """A `QA_*` variable whose value cannot be read as its setting's type."""
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _parse(name: str, raw: str, type_name: object) -> object:
+    """`raw` as the setting's type; a value that is not one names the variable."""
     kind = str(type_name)
-    if kind == "int":
-        return int(raw)
-    if kind == "float":
-        return float(raw)
+    value = raw.strip()
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r}: expected a number ({kind})") from None
     if kind == "bool":
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        if value.lower() not in _TRUE + _FALSE:
+            raise SettingError(f"{name}={raw!r}: expected true or false (1/0, yes/no, on/off)")
+        return value.lower() in _TRUE
     if kind == "Path":
         return Path(raw).expanduser()
     return raw

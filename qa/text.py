@@ -319,3 +319,17 @@ def name_terms(text: str) -> set[str]:
         if word.lower().strip(".") not in _NOT_NAMES:
             found |= set(terms(word))
     return found
+
+
+# An "[n]" or "[n, m]" citation marker in an answer, with the space before it.
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def strip_markers(text: str) -> str:
+    """`text` without its citation markers."""
+    return MARKER.sub("", text)
+
+
+def marker_numbers(marker: str) -> list[int]:
+    """The passage numbers of one marker's group ("1, 2" -> [1, 2])."""
+    return [int(n) for n in re.findall(r"\d+", marker)]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa import Answer, Citation
+from qa.answers import Passage
 from qa.chunking import Chunk
 from qa.evaluation import (
     EvalFileError,
@@ -28,7 +29,6 @@ from qa.evaluation import (
     token_f1,
     write_json,
 )
-from qa.retrieval import Passage
 from qa.text import Span
 
 DATA = Path(__file__).resolve().parent / "data"

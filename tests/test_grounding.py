@@ -88,8 +88,8 @@ def test_the_readers_own_source_mentions_become_citation_hints():
 
 
 def _one_passage(text: str, title: str = "Bridge repairs") -> list:
+    from qa.answers import Passage
     from qa.chunking import Chunk
-    from qa.retrieval import Passage
     from qa.text import split_sentences
 
     chunk = Chunk("bridge.txt", title, text, 0, len(text), tuple(split_sentences(text)))

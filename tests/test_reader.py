@@ -92,7 +92,6 @@ def test_both_backends_read_the_same_model_and_gate_it(backend: str):
     never = DeclineGate(threshold=1.01)
     reply = "".join(reader.stream(question, max_new_tokens=4, gate=never))
     assert reply and not reply.startswith("NOT") and never.probability == always.probability
-    assert 20 < reader.count_tokens(question) < 60
 
 
 def test_decline_gate_decides_at_the_first_token_only():

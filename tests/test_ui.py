@@ -9,9 +9,8 @@ from gradio_client import Client, handle_file
 
 from benchmarks.load import ask_all, free_port
 from qa import QA
-from qa.answers import Answer, Citation
+from qa.answers import Answer, Citation, Passage
 from qa.chunking import Chunk
-from qa.retrieval import Passage
 from ui import Line, _words_around, build_app, copy_text, launch, plain_answer, render_answer
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
