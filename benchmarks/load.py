@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from qa import QA, machine  # noqa: E402
 from qa.evaluation import load_items  # noqa: E402
-from ui import build_app, launch, plain_answer  # noqa: E402
+from qa.ui import build_app, launch  # noqa: E402
+from qa.ui.render import plain_answer  # noqa: E402
 
 
 @dataclass

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import runpy
 import sys
 
 from . import evaluation, machine
 from .confidence import PACKAGED, Calibrator
 from .models import ModelUnavailable
 from .pipeline import QA
-from .settings import ROOT, SettingError, Settings
+from .settings import SettingError, Settings
 
 
 def _progress(message: str) -> None:
@@ -111,8 +110,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    sys.argv = ["ui.py", *args.rest]
-    runpy.run_path(str(ROOT / "ui.py"), run_name="__main__")
+    from .ui import main as chat
+
+    chat(args.rest)
     return 0
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .reader import Reader
+from .prompts import rewrite_messages
+from .readers import Reader
 from .text import terms
 
 History = list[tuple[str, str]]
@@ -21,25 +22,9 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 
-REWRITE_PROMPT = (
-    "Rewrite the user's last question so that it can be understood without the conversation: "
-    "replace pronouns and vague references with the names and things they refer to. Keep it a "
-    "question, keep its meaning, add nothing else. Reply with the rewritten question only."
-)
-
 
 def needs_rewrite(question: str, history: History | None) -> bool:
     return bool(history) and bool(_REFERS_BACK.search(question))
-
-
-def rewrite_messages(question: str, history: History) -> list[dict[str, str]]:
-    lines = []
-    for q, a in history:
-        lines.append(f"User: {q}")
-        lines.append(f"Assistant: {a}")
-    conversation = "\n".join(lines)
-    user = f"Conversation:\n{conversation}\n\nLast question: {question}\n\nRewritten question:"
-    return [{"role": "system", "content": REWRITE_PROMPT}, {"role": "user", "content": user}]
 
 
 def _clean(reply: str) -> str:

@@ -26,14 +26,8 @@ from .followups import History, standalone_question
 from .grounding import GroundedSentence, cite, ground
 from .index import IndexCorrupt, IndexedArticle, IndexWriteError, SyncReport
 from .library import ArticleRejected
-from .reader import (
-    DeclineGate,
-    TokenProbabilities,
-    answer_messages,
-    declined,
-    extract_messages,
-    shared_reader,
-)
+from .prompts import answer_messages, declined, extract_messages
+from .readers import DeclineGate, TokenProbabilities, shared_reader
 from .retrieval import Retriever
 from .settings import Settings
 from .store import open_store

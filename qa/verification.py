@@ -12,20 +12,8 @@ mode for users who would rather get no answer than a wrong one.
 from __future__ import annotations
 
 from .answers import Citation
-from .reader import Reader
-from .text import strip_markers
-
-SYSTEM_PROMPT = "You check answers against news excerpts."
-
-
-def verify_messages(question: str, answer: str, citations: list[Citation]) -> list[dict[str, str]]:
-    """The yes/no check for an answer (its `[n]` markers dropped) and the quotes it cites."""
-    quotes = "\n".join(c.quote for c in citations)
-    user = (
-        f"Excerpt:\n{quotes}\n\nQuestion: {question}\nAnswer: {strip_markers(answer)}\n\n"
-        "Does the excerpt say this answer to the question? Reply Yes or No."
-    )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+from .prompts import verify_messages
+from .readers import Reader
 
 
 def support_probability(

@@ -8,12 +8,12 @@ import pytest
 
 from qa import Settings
 from qa.models import ModelUnavailable, reader_path
-from qa.reader import (
+from qa.prompts import declined
+from qa.readers import (
     DeclineGate,
     LlamaCppReader,
     TransformersReader,
     YesNoProbe,
-    declined,
     make_reader,
     reader_backend,
 )
@@ -144,7 +144,7 @@ def test_yes_probability_follows_the_facts(seed_qa):
 
 
 def _toy_constraint(source: str):
-    from qa.reader import CopyConstraint
+    from qa.readers import CopyConstraint
 
     pieces = [b"", b"Hart", b"well", b" Hart", b" Construction", b" won", b"Cas", b"cade", b" bid"]
     vocab: dict[bytes, list[int]] = {}
@@ -171,7 +171,8 @@ def test_copy_constraint_allows_only_continuations_of_the_source():
 
 @pytest.mark.slow
 def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
-    from qa.reader import TokenProbabilities, extract_messages
+    from qa.prompts import extract_messages
+    from qa.readers import TokenProbabilities
 
     question = "Which news agency reported Han Zheng's call for the US to meet China halfway?"
     passages = seed_qa.retrieve(question)

@@ -11,7 +11,9 @@ from benchmarks.load import ask_all, free_port
 from qa import QA
 from qa.answers import Answer, Citation, Passage
 from qa.chunking import Chunk
-from ui import Line, _words_around, build_app, copy_text, launch, plain_answer, render_answer
+from qa.ui import build_app, launch
+from qa.ui.chat import Line
+from qa.ui.render import _words_around, copy_text, plain_answer, render_answer
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -1,0 +1,151 @@
+"""The Articles tab: what is indexed (newest first), adding files or pasted text, and removing
+articles after a confirmation. Each action answers with the table, the remove choices and the
+status line, refreshed."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gradio as gr
+
+from ..index import IndexWriteError
+from ..library import ArticleRejected
+from ..pipeline import QA
+from .render import escape
+
+# Failures of adding or removing an article that the user is told about, not crashes.
+USER_ERRORS = (ArticleRejected, IndexWriteError, OSError)
+Status = Callable[[], str]
+
+
+def _passages(n: int) -> str:
+    return f"{n} passage" if n == 1 else f"{n} passages"
+
+
+def article_rows(qa: QA) -> list[list[object]]:
+    """The Articles table, the most recently indexed first."""
+    articles = sorted(qa.articles(), key=lambda a: (-a.indexed_at, a.source))
+    return [
+        [a.title, a.source, a.count, time.strftime("%Y-%m-%d %H:%M", time.localtime(a.indexed_at))]
+        for a in articles
+    ]
+
+
+def megabytes(qa: QA) -> str:
+    return f"{qa.settings.max_upload_bytes / 2**20:g} MB"
+
+
+def table_and_choices(qa: QA, status: Status, message: str):
+    rows = article_rows(qa)
+    choices = [(f"{row[0]} ({row[1]})", row[1]) for row in rows]
+    return message, rows, gr.Dropdown(choices=choices, value=[]), status()
+
+
+def add_files(qa: QA, status: Status, files: list[str] | None):
+    results = []
+    for path in files or []:
+        name = Path(path).name
+        try:
+            if Path(path).stat().st_size > qa.settings.max_upload_bytes:
+                raise ArticleRejected(f"{name}: over the {megabytes(qa)} limit.")
+            added = qa.add_article(name, Path(path).read_bytes())
+            results.append(f"Added {escape(added.source)} ({_passages(added.count)}).")
+        except USER_ERRORS as exc:
+            results.append(f"Not added: {escape(str(exc))}")
+        finally:  # Gradio's copy of the upload: saved into the folder or refused
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+    return (*table_and_choices(qa, status, "<br>".join(results) or "Choose files first."), None)
+
+
+def add_text(qa: QA, status: Status, title: str, text: str):
+    try:
+        added = qa.add_text(title, text)
+    except USER_ERRORS as exc:
+        return (*table_and_choices(qa, status, f"Not added: {escape(str(exc))}"), title, text)
+    return (
+        *table_and_choices(qa, status, f"Added {escape(added.source)} ({_passages(added.count)})."),
+        "",
+        "",
+    )
+
+
+def confirm_removal(qa: QA, sources: list[str] | None):
+    if not sources:
+        return "Choose articles to remove first.", gr.Row(visible=False)
+    titles = {a.source: a.title for a in qa.articles()}
+    names = "<br>".join(
+        f"<i>{escape(titles.get(s, s))}</i> (<code>{escape(s)}</code>)" for s in sources
+    )
+    question = f"Remove {len(sources)} article{'s' if len(sources) > 1 else ''}? "
+    return (
+        f"{question}The files are deleted from the folder.<br>{names}",
+        gr.Row(visible=True),
+    )
+
+
+def remove(qa: QA, status: Status, sources: list[str] | None):
+    results = []
+    for source in sources or []:
+        try:
+            qa.remove_article(source)
+            results.append(f"Removed {escape(source)}.")
+        except USER_ERRORS as exc:
+            results.append(f"Not removed: {escape(str(exc))}")
+    return table_and_choices(qa, status, "<br>".join(results) or "Choose articles to remove first.")
+
+
+def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Blocks) -> None:
+    """The tab's components and events, inside the current `gr.Blocks`."""
+    message = gr.Markdown(elem_id="articles-message")
+    table = gr.Dataframe(
+        headers=["Title", "File", "Passages", "Indexed"],
+        interactive=False,
+        elem_id="articles",
+        wrap=True,
+        max_height=900,
+        column_widths=["44%", "36%", "10%", "10%"],
+    )
+    with gr.Row():
+        with gr.Column():
+            upload = gr.File(
+                label=f"Upload .txt or .md files (up to {megabytes(qa)} each)",
+                file_count="multiple",
+                file_types=[".txt", ".md"],
+                type="filepath",
+            )
+            add_files_btn = gr.Button("Add files", elem_id="add-files")
+        with gr.Column():
+            title = gr.Textbox(label="Title", elem_id="new-title")
+            text = gr.Textbox(label="Article text", lines=6, elem_id="new-text")
+            add_text_btn = gr.Button("Add text", elem_id="add-text")
+    with gr.Row():
+        picked = gr.Dropdown(label="Remove articles", multiselect=True, scale=4, elem_id="picked")
+        remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
+    with gr.Row(visible=False, elem_id="confirm-row") as confirm_row:
+        yes = gr.Button("Yes, delete them", variant="stop", elem_id="confirm-remove")
+        no = gr.Button("Cancel", elem_id="cancel-remove")
+
+    private = {"api_visibility": "private"}
+    tables = [message, table, picked, status_line]
+    app.load(functools.partial(table_and_choices, qa, status, ""), outputs=tables, **private)
+    add_files_btn.click(
+        functools.partial(add_files, qa, status), [upload], [*tables, upload], api_name="add_files"
+    )
+    add_text_btn.click(
+        functools.partial(add_text, qa, status),
+        [title, text],
+        [*tables, title, text],
+        api_name="add_text",
+    )
+    remove_btn.click(
+        functools.partial(confirm_removal, qa), [picked], [message, confirm_row], **private
+    )
+    yes.click(functools.partial(remove, qa, status), [picked], tables, api_name="remove").then(
+        lambda: gr.Row(visible=False), outputs=confirm_row, **private
+    )
+    no.click(lambda: ("", gr.Row(visible=False)), outputs=[message, confirm_row], **private)
