@@ -1,0 +1,233 @@
+"""From a question to an answer: rewrite a follow-up, retrieve, draft with the reader, ground the
+draft in passage sentences, score its confidence, and withhold what is not supported. Each step
+that can fail says why in `Answer.reason`."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .answers import Answer, Passage
+from .confidence import PACKAGED, Calibrator, signals
+from .embedding import Embedder
+from .followups import History, standalone_question
+from .grounding import GroundedSentence, cite, ground
+from .prompts import answer_messages, declined, extract_messages
+from .readers import DeclineGate, Reader, TokenProbabilities
+from .settings import Settings
+from .verification import support_probability
+
+NOT_COVERED = "The articles don't cover this: I found nothing in them that answers the question."
+UNSUPPORTED = (
+    "The articles don't clearly answer this: the answer I drafted was not supported by the "
+    "passages, so I won't state it as fact."
+)
+UNSURE = (
+    "The articles don't clearly answer this: the passages I found mention related things, but I "
+    "could not confirm that they say what was asked, so I won't guess."
+)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One step of a streamed answer, in the order they arrive."""
+
+    kind: Literal["status", "sources", "token", "answer"]
+    text: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    answer: Answer | None = None
+
+
+def check_question(question: object, max_chars: int) -> str | None:
+    """A message for the user when the question cannot be asked as it is, else None."""
+    if not isinstance(question, str) or not question.strip():
+        return "Please type a question."
+    if len(question) > max_chars:
+        return (
+            f"That question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Please ask something shorter."
+        )
+    if not re.search(r"\w", question):
+        return "Please ask a question in words."
+    return None
+
+
+class Answerer:
+    """Answers questions with one reader and embedder; keeps no state between questions."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, reader: Reader):
+        self.settings = settings
+        self.embedder = embedder
+        self.reader = reader
+        self._calibrator: Calibrator | None | bool = False  # False: not read yet
+
+    @property
+    def calibrator(self) -> Calibrator | None:
+        """The confidence calibrator (`Settings.calibration`, else the packaged one)."""
+        if self._calibrator is False:
+            path = self.settings.calibration
+            if path and not Path(path).is_file():
+                raise FileNotFoundError(f"QA_CALIBRATION names no file: {path}")
+            self._calibrator = Calibrator.load(path or PACKAGED)
+        return self._calibrator  # type: ignore[return-value]
+
+    def _relevant(self, passages: list[Passage]) -> bool:
+        s = self.settings
+        return any(
+            p.dense_score >= s.min_dense_score or p.keyword_hits >= s.min_keyword_hits
+            for p in passages
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: History | None,
+        retrieve: Callable[[str], list[Passage]],
+    ) -> Iterator[Update]:
+        """Answer `question` from the passages `retrieve` finds, yielding sources as soon as they
+        are found, then answer text."""
+        problem = check_question(question, self.settings.max_question_chars)
+        if problem:
+            yield Update(
+                "answer",
+                answer=Answer(str(question or ""), problem, True, reason="invalid_question"),
+            )
+            return
+        question = question.strip()
+        if history and not self.reader.loaded:
+            yield Update("status", "Loading the reader model...")
+        standalone = standalone_question(
+            question, history, self.reader, self.settings.history_turns
+        )
+        passages = retrieve(standalone)
+        if not passages:
+            message = (
+                f"No articles are indexed: add .txt or .md files to {self.settings.articles_dir}."
+            )
+            yield Update(
+                "answer",
+                answer=Answer(question, message, True, [], standalone, reason="no_articles"),
+            )
+            return
+        if not self._relevant(passages):
+            yield Update(
+                "answer",
+                answer=Answer(
+                    question,
+                    NOT_COVERED,
+                    True,
+                    [],
+                    standalone,
+                    passages,
+                    reason="no_relevant_passages",
+                ),
+            )
+            return
+        yield Update("sources", passages=passages)
+        if not self.reader.loaded:
+            yield Update("status", "Loading the reader model (the first time takes a while)...")
+        gate, tokens = DeclineGate(self.settings.decline_threshold), TokenProbabilities()
+        pieces = []
+        messages = answer_messages(standalone, passages)
+        for piece in self.reader.stream(messages, gate=gate, tokens=tokens):
+            pieces.append(piece)
+            yield Update("token", piece)
+        reply = "".join(pieces).strip()
+        drafted = Answer(
+            question,
+            reply,
+            False,
+            [],
+            standalone,
+            passages,
+            reply=reply,
+            decline_probability=gate.probability,
+        )
+        final = self._finish(drafted, tokens.values)
+        if final.reason == "restated" and self.settings.extract_pass:
+            yield Update("status", "The draft only restated the question; finding the words...")
+            final = self._extract(drafted) or final
+        yield Update("answer", answer=final)
+
+    def _extract(self, drafted: Answer) -> Answer | None:
+        """The second pass: the reader copies the answer words out of the passages (a
+        `CopyConstraint`), and that span is grounded and gated like any draft. None where the
+        backend cannot constrain its output."""
+        passages = drafted.passages
+        constraint = self.reader.copy_constraint("\n".join(p.chunk.text for p in passages))
+        if constraint is None:
+            return None
+        tokens = TokenProbabilities()
+        messages = extract_messages(drafted.standalone_question, passages)
+        span = "".join(
+            self.reader.stream(
+                messages, self.settings.max_span_tokens, tokens=tokens, constraint=constraint
+            )
+        ).strip()
+        if not span or len(tokens.values) >= self.settings.max_span_tokens:
+            return None  # nothing, or a run of text that never ended: no phrase answers it
+        return self._finish(dataclasses.replace(drafted, reply=span), tokens.values, True)
+
+    def _finish(
+        self, drafted: Answer, token_probabilities: list[float], extracted: bool = False
+    ) -> Answer:
+        """The drafted reply made into an answer with citations, or an abstention."""
+        if declined(drafted.reply):
+            return _withheld(drafted, NOT_COVERED, "reader_declined")
+        grounded = ground(
+            drafted.standalone_question, drafted.reply, drafted.passages, self.embedder
+        )
+        text, citations = cite(grounded, self.settings.min_support)
+        if not citations:
+            restated = not extracted and any(g.restates for g in grounded)
+            return _withheld(drafted, UNSUPPORTED, "restated" if restated else "unsupported")
+        drafted = dataclasses.replace(drafted, text=text, citations=citations)
+        drafted = self._gate(drafted, grounded, token_probabilities)
+        if drafted.abstained or self.settings.verify_threshold <= 0:
+            return drafted
+        support = support_probability(self.reader, drafted.standalone_question, text, citations)
+        if support < self.settings.verify_threshold:
+            return _withheld(
+                drafted, UNSUPPORTED, "unverified", support_probability=support, draft=text
+            )
+        return dataclasses.replace(drafted, support_probability=support)
+
+    def _gate(
+        self,
+        drafted: Answer,
+        grounded: list[GroundedSentence],
+        token_probabilities: list[float],
+    ) -> Answer:
+        """The cited draft with its calibrated confidence; withheld below `min_confidence`."""
+        support = min(
+            (g.support for g in grounded if g.support >= self.settings.min_support), default=0.0
+        )
+        values = signals(
+            drafted.standalone_question,
+            drafted.text,
+            drafted.citations,
+            self.embedder,
+            support,
+            drafted.decline_probability,
+            token_probabilities,
+        )
+        calibrator = self.calibrator
+        confidence = calibrator.probability(values) if calibrator else None
+        drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
+        threshold = self.settings.min_confidence
+        if calibrator and threshold < 0:
+            threshold = calibrator.threshold
+        if confidence is None or confidence >= threshold:
+            return drafted
+        return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
+
+
+def _withheld(drafted: Answer, text: str, reason: str, **changes: object) -> Answer:
+    """`drafted` turned into an abstention: `text` tells the user why, no citations."""
+    return dataclasses.replace(
+        drafted, text=text, abstained=True, citations=[], reason=reason, **changes
+    )
