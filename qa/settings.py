@@ -37,7 +37,7 @@ class Settings:
     embed_model: str = "packaged:all-MiniLM-L6-v2"
     reader_model: str = "packaged:qwen2.5-coder-1.5b-instruct"
     # auto: llama.cpp for a GGUF reader when llama-cpp-python is installed, else transformers.
-    reader_backend: str = "auto"  # auto | llama_cpp | transformers: see reader.py
+    reader_backend: str = "auto"  # auto | llama_cpp | transformers: see readers/
     reader_dtype: str = "float32"  # transformers only: float32 | int8 | bfloat16
     reader_context: int = 4096  # llama.cpp context window, in tokens
     threads: int = 0  # model threads; 0 keeps the backend's default (all cores)
