@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 
 from benchmarks.load import ask_all, free_port
@@ -74,11 +75,14 @@ def test_articles_view_adds_and_removes_and_the_chat_sees_it(server, tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     duplicate = tmp_path / "copy.txt"
     shutil.copy(SEEDS / "004_6412272d63db9382.txt", duplicate)
+    uploads = Path(get_upload_folder())
+    before = set(uploads.rglob("*.txt"))
     message = client.predict(
         [handle_file(str(binary)), handle_file(str(duplicate))], api_name="/add_files"
     )[0]
     message = html.unescape(message)
     assert "photo.txt: looks binary" in message and "already in the collection" in message
+    assert set(uploads.rglob("*.txt")) <= before  # Gradio's copies of the uploads are gone
     assert len(qa.index.articles) == 6
 
     message, table, *_ = client.predict([source], api_name="/remove")

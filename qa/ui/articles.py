@@ -59,6 +59,7 @@ def add_files(qa: QA, status: Status, files: list[str] | None):
         finally:  # Gradio's copy of the upload: saved into the folder or refused
             with contextlib.suppress(OSError):
                 Path(path).unlink()
+                Path(path).parent.rmdir()  # its folder, when nothing else is in it
     return (*table_and_choices(qa, status, "<br>".join(results) or "Choose files first."), None)
 
 
