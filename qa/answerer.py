@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -104,32 +104,41 @@ class Answerer:
             question, history, self.reader, self.settings.history_turns
         )
         passages = retrieve(standalone)
-        if not passages:
-            message = (
-                f"No articles are indexed: add .txt or .md files to {self.settings.articles_dir}."
-            )
-            yield Update(
-                "answer",
-                answer=Answer(question, message, True, [], standalone, reason="no_articles"),
-            )
-            return
-        if not self._relevant(passages):
-            yield Update(
-                "answer",
-                answer=Answer(
-                    question,
-                    NOT_COVERED,
-                    True,
-                    [],
-                    standalone,
-                    passages,
-                    reason="no_relevant_passages",
-                ),
-            )
+        early = self._without_reader(question, standalone, passages)
+        if early is not None:
+            yield Update("answer", answer=early)
             return
         yield Update("sources", passages=passages)
         if not self.reader.loaded:
             yield Update("status", "Loading the reader model (the first time takes a while)...")
+        drafted, token_probabilities = yield from self._draft(question, standalone, passages)
+        final = self._finish(drafted, token_probabilities)
+        if final.reason == "restated" and self.settings.extract_pass:
+            yield Update("status", "The draft only restated the question; finding the words...")
+            final = self._extract(drafted) or final
+        yield Update("answer", answer=final)
+
+    def _without_reader(
+        self, question: str, standalone: str, passages: list[Passage]
+    ) -> Answer | None:
+        """The abstention decided before the reader reads anything: no articles at all, or
+        nothing retrieved that is relevant enough (see `_relevant`)."""
+        if not passages:
+            message = (
+                f"No articles are indexed: add .txt or .md files to {self.settings.articles_dir}."
+            )
+            return Answer(question, message, True, [], standalone, reason="no_articles")
+        if not self._relevant(passages):
+            return Answer(
+                question, NOT_COVERED, True, [], standalone, passages, reason="no_relevant_passages"
+            )
+        return None
+
+    def _draft(
+        self, question: str, standalone: str, passages: list[Passage]
+    ) -> Generator[Update, None, tuple[Answer, list[float]]]:
+        """The reader's reply, streamed as token updates; returns it as a draft answer with
+        the probability of each token it picked."""
         gate, tokens = DeclineGate(self.settings.decline_threshold), TokenProbabilities()
         pieces = []
         messages = answer_messages(standalone, passages)
@@ -147,11 +156,7 @@ class Answerer:
             reply=reply,
             decline_probability=gate.probability,
         )
-        final = self._finish(drafted, tokens.values)
-        if final.reason == "restated" and self.settings.extract_pass:
-            yield Update("status", "The draft only restated the question; finding the words...")
-            final = self._extract(drafted) or final
-        yield Update("answer", answer=final)
+        return drafted, tokens.values
 
     def _extract(self, drafted: Answer) -> Answer | None:
         """The second pass: the reader copies the answer words out of the passages (a

@@ -101,6 +101,17 @@ def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
     return result
 
 
+def _window_terms(evidence: list[Evidence], own_terms: list[set[str]]) -> list[set[str]]:
+    """Words of each sentence and its neighbours in the same passage: a fact often spans two."""
+    windows = []
+    for j, e in enumerate(evidence):
+        near = [k for k in (j - 1, j, j + 1) if 0 <= k < len(evidence)]
+        windows.append(
+            set().union(*(own_terms[k] for k in near if evidence[k].passage == e.passage))
+        )
+    return windows
+
+
 def ground(
     question: str, reply: str, passages: list[Passage], embedder: Embedder
 ) -> list[GroundedSentence]:
@@ -110,14 +121,8 @@ def ground(
     if not sentences or not evidence:
         return [GroundedSentence(s, None, 0.0) for s, _ in sentences]
     passage_text = {n: p.chunk.text for n, p in enumerate(passages, 1)}
-    # Words of a sentence and its neighbours in the same passage: a fact often spans two.
     own_terms = [set(terms(e.text)) | set(terms(e.title)) for e in evidence]
-    window_terms = []
-    for j, e in enumerate(evidence):
-        near = [k for k in (j - 1, j, j + 1) if 0 <= k < len(evidence)]
-        window_terms.append(
-            set().union(*(own_terms[k] for k in near if evidence[k].passage == e.passage))
-        )
+    window_terms = _window_terms(evidence, own_terms)
     vectors = embedder.encode(
         [f"{question} {s}" for s, _ in sentences] + [e.text for e in evidence]
     )

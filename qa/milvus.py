@@ -156,13 +156,7 @@ class MilvusStore:
         try:
             # Passages of an interrupted sync that never got their article row.
             client.delete(passages, filter=f"id >= {self._next_id}")
-            gone = report.removed + report.changed
-            for start in range(0, len(gone), 100):
-                names = json.dumps(gone[start : start + 100])
-                client.delete(passages, filter=f"source in {names}")
-                client.delete(table, filter=f"source in {names}")
-                for source in gone[start : start + 100]:
-                    del self.articles[source]
+            self._delete(report.removed + report.changed)
             todo = report.added + report.changed
             total, group, entries = 0, [], []
             for n, source in enumerate(todo, 1):
@@ -193,6 +187,16 @@ class MilvusStore:
         if report.touched:
             self.generation += 1
         return report
+
+    def _delete(self, sources: list[str]) -> None:
+        """The passages and rows of `sources`, a hundred articles per request."""
+        passages, table = self._names
+        for start in range(0, len(sources), 100):
+            names = json.dumps(sources[start : start + 100])
+            self._client.delete(passages, filter=f"source in {names}")
+            self._client.delete(table, filter=f"source in {names}")
+            for source in sources[start : start + 100]:
+                del self.articles[source]
 
     def _insert(self, first_id: int, chunks: list[Chunk]) -> None:
         for start in range(0, len(chunks), self.batch):
