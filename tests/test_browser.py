@@ -225,10 +225,16 @@ def test_a_queued_question_is_echoed_with_its_place(app_url: str):
         _ready(second, app_url)
         _ask(first, "What did Elon Musk say about the TikTok ban?")
         expect(first.locator("#chat")).to_contain_text("Elon Musk", timeout=5_000)
+        # A second question from the same page waits in its box, with a word why.
+        _ask(first, "And what did Trump say?")
+        expect(first.locator("body")).to_contain_text("One question at a time", timeout=5_000)
+        expect(first.locator("#question textarea")).to_have_value("And what did Trump say?")
         _ask(second, "Where was Wang Yi while Blinken met Han Zheng?")
         chat = second.locator("#chat")
         expect(chat).to_contain_text("Where was Wang Yi", timeout=5_000)
         expect(chat).to_contain_text("1 question ahead of yours", timeout=5_000)
         expect(chat.locator(".qa-copy")).to_have_count(1, timeout=180_000)  # then answered
         expect(chat).not_to_contain_text("ahead of yours")
+        expect(first.locator("#chat .qa-copy")).to_have_count(1)  # one question, one answer
+        expect(first.locator("#chat")).not_to_contain_text("And what did Trump say?")
         browser.close()

@@ -144,6 +144,8 @@ def test_an_abstention_says_why_and_folds_the_passages_checked():
     assert "mention “Port Elwin festival”, but do not say what was asked" in html.unescape(rendered)
     assert "<details" in rendered and "Passages checked (1)" in rendered
     assert "The festival drew crowds." in rendered
+    no_articles = Answer("q", "Add files to /tmp/{odd}/.", True, reason="no_articles")
+    assert "/tmp/{odd}/" in render_answer(no_articles)  # the pipeline's own text, as written
 
 
 def test_quote_context_is_cut_at_word_boundaries():
@@ -152,10 +154,12 @@ def test_quote_context_is_cut_at_word_boundaries():
     before, after = _words_around(" abcdefgh" * 40, "abcdefgh " * 40)  # cuts fall mid-word
     assert before.startswith("… abcdefgh ") and after.endswith(" abcdefgh …")
     assert _words_around("short", "also") == ("short", "also")
+    before, after = _words_around("字" * 300, "字" * 300)  # no spaces: cut where it falls
+    assert before == "… " + "字" * 280 and after == "字" * 280 + " …"
 
 
 def test_the_line_counts_questions_ahead_and_forgets_abandoned_ones():
-    line = Line(expire=60)
+    line = Line(slots=1, expire=60)
     first, ahead = line.join()
     assert ahead == 0
     line.start(first)
@@ -167,3 +171,5 @@ def test_the_line_counts_questions_ahead_and_forgets_abandoned_ones():
     stale = Line(expire=0)
     stale.join()
     assert stale.join()[1] == 0
+    wide = Line(slots=4)  # four answered at a time: the first four wait for nobody
+    assert [wide.join()[1] for _ in range(5)] == [0, 0, 0, 0, 1]

@@ -71,7 +71,7 @@ def build_app(qa: QA) -> gr.Blocks:
             f"<p>Ask questions about the articles in <code>{folder}/</code>. Every answer cites "
             "the exact passage it comes from; when the articles do not say, the bot says so.</p>"
         )
-        status = gr.Markdown(elem_id="status")
+        status = gr.Markdown(elem_id="status", latex_delimiters=[])
         timer = gr.Timer(1.0)
         with gr.Tab("Chat"):
             chat_tab(qa)

@@ -102,7 +102,7 @@ def remove(qa: QA, status: Status, sources: list[str] | None):
 
 def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Blocks) -> None:
     """The tab's components and events, inside the current `gr.Blocks`."""
-    message = gr.Markdown(elem_id="articles-message")
+    message = gr.Markdown(elem_id="articles-message", latex_delimiters=[])
     table = gr.Dataframe(
         headers=["Title", "File", "Passages", "Indexed"],
         interactive=False,
@@ -150,3 +150,5 @@ def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Block
         lambda: gr.Row(visible=False), outputs=confirm_row, **private
     )
     no.click(lambda: ("", gr.Row(visible=False)), outputs=[message, confirm_row], **private)
+    # A changed selection was not confirmed: ask again.
+    picked.change(lambda: gr.Row(visible=False), outputs=confirm_row, **private)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from ..pipeline import QA
-from .render import escape, render_answer, render_draft
+from .render import escape, plain_answer, render_answer, render_draft
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +24,16 @@ EXAMPLES = [
     "What share of global GDP do APEC economies account for?",
 ]
 PRIVATE = {"api_visibility": "private"}
+ONE_AT_A_TIME = "One question at a time: ask this one when the answer above is done."
 
 
 class Line:
-    """The questions asked and not yet answered, so a new one can be told its place at once.
-    An entry not started within `expire` seconds (its page went away) no longer counts."""
+    """The questions asked and not yet answered, so a new one can be told its place at once:
+    `slots` are answered at a time. An entry not started within `expire` seconds (its page went
+    away) no longer counts."""
 
-    def __init__(self, expire: float = 900.0):
-        self.expire = expire
+    def __init__(self, slots: int = 1, expire: float = 900.0):
+        self.slots, self.expire = slots, expire
         self._waiting: dict[str, float] = {}
         self._running: set[str] = set()
         self._lock = threading.Lock()
@@ -42,7 +44,7 @@ class Line:
             now = time.monotonic()
             self._waiting = {t: at for t, at in self._waiting.items() if now - at < self.expire}
             ticket = uuid.uuid4().hex
-            ahead = len(self._waiting) + len(self._running)
+            ahead = max(0, len(self._waiting) + len(self._running) - self.slots + 1)
             self._waiting[ticket] = now
             return ticket, ahead
 
@@ -85,24 +87,28 @@ def _waiting_note(ahead: int) -> str:
     return f'<div class="qa-note">Waiting: {ahead} {questions} ahead of yours…</div>'
 
 
-def ask(line: Line, message: str, chat: list[dict]):
-    """Echo the question at once (not queued) with its place in line; clear the box."""
+def ask(line: Line, message: str, chat: list[dict], pending: bool):
+    """Echo the question at once (not queued) with its place in line and clear the box. One
+    question per page at a time: a second one stays in the box until the answer is done."""
     if not (message or "").strip():
-        return gr.skip(), gr.skip(), None
+        return gr.skip(), gr.skip(), None, gr.skip(), ""
+    if pending:
+        return gr.skip(), gr.skip(), None, gr.skip(), ONE_AT_A_TIME
     ticket, ahead = line.join()
     chat = [
         *chat,
         {"role": "user", "content": escape(message)},
         {"role": "assistant", "content": _waiting_note(ahead)},
     ]
-    return "", chat, {"question": message, "ticket": ticket}
+    return "", chat, {"question": message, "ticket": ticket}, True, ""
 
 
 def respond(qa: QA, line: Line, asked: dict | None, chat: list[dict], turns: list[list[str]]):
-    """Stream the answer into the question's placeholder; the pipeline's history is the
-    session's own list of (question, answer text), never read back from the page."""
+    """Stream the answer into the question's placeholder. `asked` comes from a hidden component
+    the page sends when the question is asked; the pipeline's history is the session's own list
+    of (question, answer text), never read back from the page."""
     if not asked:
-        yield gr.skip(), gr.skip()
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     line.start(asked["ticket"])
     try:
@@ -111,18 +117,18 @@ def respond(qa: QA, line: Line, asked: dict | None, chat: list[dict], turns: lis
         for content, answer in answer_stream(qa, asked["question"], history, turn):
             chat = [*chat[:-1], {"role": "assistant", "content": content}]
             if answer is not None:
-                yield chat, [*turns, [asked["question"], answer.text]]
-                return
-            yield chat, gr.skip()
+                turns = [*turns, [asked["question"], answer.text]]
+            yield chat, turns, gr.skip(), gr.skip()
     finally:
         line.leave(asked["ticket"])
+    yield gr.skip(), gr.skip(), False, ""  # the page may ask again
 
 
 def chat_api(qa: QA, line: Line, message: str, history: list[list[str]]) -> Iterator[str]:
     """The reply's HTML as it is written, for API clients: `history` is a list of
     [question, answer] pairs."""
     turn = len(history or []) + 1
-    pairs = [(str(q), str(a)) for q, a in history or []]
+    pairs = [(str(q), plain_answer(str(a))) for q, a in history or []]
     ticket, _ = line.join()
     line.start(ticket)
     try:
@@ -134,10 +140,18 @@ def chat_api(qa: QA, line: Line, message: str, history: list[list[str]]) -> Iter
 
 def chat_tab(qa: QA) -> None:
     """The chat's components and events, inside the current `gr.Blocks`; also the `/chat` API."""
-    line = Line()
-    asked = gr.State(None)
+    line = Line(qa.settings.chat_concurrency)
+    asked = gr.JSON(None, visible=False)  # sent by the page with the answer request
+    pending = gr.State(False)
     turns = gr.State([])
-    chatbot = gr.Chatbot(elem_id="chat", height=520, label="Chat", show_label=False, buttons=[])
+    chatbot = gr.Chatbot(
+        elem_id="chat",
+        height=520,
+        label="Chat",
+        show_label=False,
+        buttons=[],
+        latex_delimiters=[],  # article text is shown as written, never typeset
+    )
     with gr.Row(elem_id="ask-row"):
         box = gr.Textbox(
             placeholder="Ask about the articles…",
@@ -147,6 +161,7 @@ def chat_tab(qa: QA) -> None:
             max_lines=6,
         )
         ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+    notice = gr.Markdown("", elem_id="ask-notice", latex_delimiters=[])
     gr.Examples(EXAMPLES, inputs=[box], label="Try")
     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
 
@@ -154,14 +169,14 @@ def chat_tab(qa: QA) -> None:
     for trigger in (box.submit, ask_button.click):
         trigger(
             functools.partial(ask, line),
-            [box, chatbot],
-            [box, chatbot, asked],
+            [box, chatbot, pending],
+            [box, chatbot, asked, pending, notice],
             queue=False,
             **PRIVATE,
         ).then(
             functools.partial(respond, qa, line),
             [asked, chatbot, turns],
-            [chatbot, turns],
+            [chatbot, turns, pending, notice],
             **limit,
             **PRIVATE,
         )

@@ -88,13 +88,18 @@ def _link_markers(text: str, turn: int) -> str:
 
 
 def _words_around(before: str, after: str) -> tuple[str, str]:
-    """At most `CONTEXT_CHARS` of text on each side of a quote, cut at word boundaries."""
+    """At most `CONTEXT_CHARS` of text on each side of a quote, cut at a word boundary when
+    there is one near the cut (text without spaces, such as Chinese, is cut where it falls)."""
     n = CONTEXT_CHARS
     if len(before) > n:
-        cut = before[-n:] if before[-n - 1].isspace() else re.sub(r"^\S*", "", before[-n:])
+        cut = before[-n:]
+        if not before[-n - 1].isspace() and (space := re.search(r"\s", cut[:40])):
+            cut = cut[space.end() :]
         before = "… " + cut.lstrip()
     if len(after) > n:
-        cut = after[:n] if after[n].isspace() else re.sub(r"\S*$", "", after[:n])
+        cut = after[:n]
+        if not after[n].isspace() and (space := re.search(r"\s\S*$", cut[-40:])):
+            cut = cut[: n - 40 + space.start()]
         after = cut.rstrip() + " …"
     return before, after
 
@@ -153,7 +158,7 @@ def render_answer(answer: Answer, turn: int = 1) -> str:
     the passages that were checked."""
     if answer.abstained:
         title = answer.passages[0].chunk.title if answer.passages else ""
-        why = WHY.get(answer.reason, answer.text).format(title=f"“{title}”")
+        why = WHY[answer.reason].format(title=f"“{title}”") if answer.reason in WHY else answer.text
         text = f"<div>{escape(why)}</div>"
         if answer.passages:
             text += (
