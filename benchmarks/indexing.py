@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/indexing.py [--chunks 1000] [--sizes 1000,100000] [--json OUT]
 
-1. Throughput: `ArticleIndex.sync` over synthetic articles (chunking, embedding, term counts,
-   writing the segment) against `SentenceTransformer.encode` on the same chunk texts with the same
-   batch size, in the same process, alternating so both see the same machine state.
+1. Throughput: `Ingest.sync` into the FAISS index over synthetic articles (chunking, embedding,
+   term counts, writing the segment) against `SentenceTransformer.encode` on the same chunk texts
+   with the same batch size, in the same process, alternating so both see the same machine state.
 2. Incremental: a folder of synthetic article files indexed to about N chunks (their vectors from
    benchmarks/synthetic.py), then `QA.refresh(full=False)` (what runs before each question)
    after adding one real article file (embedded by the real model) and after removing one, each
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -27,10 +28,15 @@ from benchmarks.synthetic import CorpusEmbedder, corpus  # noqa: E402
 from qa import QA, machine  # noqa: E402
 from qa.chunking import chunk_article  # noqa: E402
 from qa.embedding import Embedder  # noqa: E402
-from qa.index import ArticleIndex  # noqa: E402
+from qa.ingest import Ingest  # noqa: E402
 from qa.settings import ROOT, Settings  # noqa: E402
+from qa.store import open_store  # noqa: E402
 
 SEEDS = ROOT / "seeds"
+
+
+def _faiss(s: Settings, index_dir: Path) -> Settings:
+    return dataclasses.replace(s, index_dir=index_dir, store="")
 
 
 def throughput(n_chunks: int, s: Settings, rounds: int = 2) -> dict[str, float]:
@@ -41,16 +47,15 @@ def throughput(n_chunks: int, s: Settings, rounds: int = 2) -> dict[str, float]:
     embedder = Embedder(s.embed_model)
     embedder.encode(texts[:64])  # load and warm the model outside the timings
     raw, pipeline = [], []
+    ingest = Ingest(embedder, s.chunk_chars, s.chunk_overlap_sentences)
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             start = time.perf_counter()
             embedder._model.encode(texts, batch_size=64, normalize_embeddings=True)
             raw.append(time.perf_counter() - start)
-            index = ArticleIndex(
-                Path(tmp) / f"index-{r}", embedder, s.chunk_chars, s.chunk_overlap_sentences
-            )
+            index = open_store(_faiss(s, Path(tmp) / f"index-{r}"), embedder)
             start = time.perf_counter()
-            index.sync(articles, progress=lambda _: None)
+            ingest.sync(index, articles, progress=lambda _: None)
             pipeline.append(time.perf_counter() - start)
     raw_rate, pipeline_rate = len(texts) / min(raw), len(texts) / min(pipeline)
     return {
@@ -73,17 +78,11 @@ def incremental(size: int, s: Settings, repeats: int = 3) -> dict[str, float]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(a.text, encoding="utf-8")
             stats[a.source] = path.stat()
-        base = ArticleIndex(
-            index_dir,
-            CorpusEmbedder(s, vectors),
-            s.chunk_chars,
-            s.chunk_overlap_sentences,
-            s.ann_threshold,
-            s.ivf_nprobe,
-            s.max_segments,
-        )
-        base.sync(articles, stats, progress=lambda _: None)
-        del articles, vectors, base
+        embedder = CorpusEmbedder(s, vectors)
+        base = open_store(_faiss(s, index_dir), embedder)
+        ingest = Ingest(embedder, s.chunk_chars, s.chunk_overlap_sentences)
+        ingest.sync(base, articles, stats, progress=lambda _: None)
+        del articles, vectors, base, embedder, ingest
         qa = QA(folder, index_dir, s, progress=lambda _: None)
         qa.retrieve("warm up")
         chunks = len(qa.index)

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/search.py [--sizes 10000,100000,1000000] [--json OUT.json]
 
-For each size, in its own process (so peak memory is that size's own): builds the index through
-`ArticleIndex.sync` once (cached under the cache folder; `--rebuild` to redo it), then reports
+For each size, in its own process (so peak memory is that size's own): builds the FAISS index
+through `Ingest.sync` once (cached under the cache folder; `--rebuild` to redo it), then reports
 the index kind, reopening time, disk size, dense search p50/p95 and recall@10 against exact
 search over the same vectors, keyword (BM25) and fused-retriever p50/p95, and peak memory.
 Queries are the development questions, embedded by the real model once, before timing; the
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.synthetic import CorpusEmbedder, corpus  # noqa: E402
 from qa import machine  # noqa: E402
 from qa.index import ArticleIndex  # noqa: E402
+from qa.ingest import Ingest  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.settings import ROOT, Settings  # noqa: E402
 from qa.store import open_store  # noqa: E402
@@ -71,7 +72,8 @@ def measure(size: int, rebuild: bool) -> dict[str, object]:
         articles, vectors = corpus(size, s)
         embedder.vectors.update(vectors)
         start = time.perf_counter()
-        _index(folder, embedder, s).sync(articles, progress=lambda m: print("  " + m))
+        ingest = Ingest(embedder, s.chunk_chars, s.chunk_overlap_sentences)
+        ingest.sync(_index(folder, embedder, s), articles, progress=lambda m: print("  " + m))
         result["build_s"] = time.perf_counter() - start
         del articles, vectors
         embedder.vectors = dict(zip(questions, queries, strict=True))

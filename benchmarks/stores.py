@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/stores.py [--sizes 10000,100000] [--json OUT.json]
 
 For each size and store, in its own process: fills the store from the synthetic corpus of
-benchmarks/synthetic.py through the `PassageStore` interface (`sync`), reopens it, and times
+benchmarks/synthetic.py through the `PassageStore` interface (`Ingest.sync`), reopens it, and times
 dense search (with recall@10 against exact search over the corpus vectors), keyword search and
 the fused retriever, over the development questions.
 """
@@ -26,6 +26,7 @@ from benchmarks.search import DEV, _ms, report  # noqa: E402
 from benchmarks.synthetic import CorpusEmbedder, corpus  # noqa: E402
 from qa import machine  # noqa: E402
 from qa.chunking import chunk_article  # noqa: E402
+from qa.ingest import Ingest  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.store import open_store  # noqa: E402
@@ -54,7 +55,8 @@ def measure(size: int, backend: str) -> dict[str, object]:
     del vectors, matrix
 
     start = time.perf_counter()
-    open_store(s, embedder).sync(articles, progress=lambda m: None)
+    ingest = Ingest(embedder, s.chunk_chars, s.chunk_overlap_sentences)
+    ingest.sync(open_store(s, embedder), articles, progress=lambda m: None)
     result: dict[str, object] = {"size": size, "store": backend}
     result["build_s"] = time.perf_counter() - start
     del articles

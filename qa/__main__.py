@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from . import evaluation, machine
+from . import eval_report, evaluation, machine
 from .confidence import PACKAGED, Calibrator
 from .models import ModelUnavailable
 from .pipeline import QA
@@ -62,20 +62,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"Evaluating {len(items)} questions from {args.qa_file} on {qa.settings.articles_dir}")
     print(machine.describe())
     results, figures = evaluation.evaluate(
-        qa, items, on_result=lambda r: print(evaluation.result_line(r), flush=True)
+        qa, items, on_result=lambda r: print(eval_report.result_line(r), flush=True)
     )
     print()
-    print(evaluation.summary_table(figures))
+    print(eval_report.summary_table(figures))
     print()
-    print(evaluation.kind_table(evaluation.by_kind(results)))
+    print(eval_report.kind_table(evaluation.by_kind(results)))
     calibrator = qa.calibrator
     if calibrator is not None:
         threshold = qa.settings.min_confidence
         threshold = calibrator.threshold if threshold < 0 else threshold
         print(f"\nRisk and coverage by confidence threshold (answering at {threshold:.2f}):")
-        print(evaluation.risk_coverage_table(evaluation.risk_coverage(results)))
+        print(eval_report.risk_coverage_table(evaluation.risk_coverage(results)))
     if args.json:
-        evaluation.write_json(args.json, results, figures)
+        eval_report.write_json(args.json, results, figures)
         print(f"\nWrote {args.json}")
     misses = evaluation.below_bar(figures)
     for miss in misses:
@@ -84,7 +84,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    results = [r for path in args.reports for r in evaluation.read_results(path)]
+    results = [r for path in args.reports for r in eval_report.read_results(path)]
     drafts = [r for r in results if r.signals]
     right = sum(r.draft_correct for r in drafts)
     if min(right, len(drafts) - right) < 5:
@@ -103,9 +103,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"Wrote {args.out}")
     thresholds = tuple(sorted({*evaluation.THRESHOLDS, calibrator.threshold}))
     for path in [*args.reports, *args.check]:
-        rescored = evaluation.with_confidence(evaluation.read_results(path), calibrator)
+        rescored = eval_report.with_confidence(eval_report.read_results(path), calibrator)
         print(f"\n{path}{' (held out)' if path in args.check else ''}:")
-        print(evaluation.risk_coverage_table(evaluation.risk_coverage(rescored, thresholds)))
+        print(eval_report.risk_coverage_table(evaluation.risk_coverage(rescored, thresholds)))
     return 0
 
 

@@ -94,7 +94,7 @@ class Answerer:
         if problem:
             yield Update(
                 "answer",
-                answer=Answer(str(question or ""), problem, True, reason="invalid_question"),
+                answer=Answer(str(question or ""), problem, reason="invalid_question"),
             )
             return
         question = question.strip()
@@ -127,10 +127,10 @@ class Answerer:
             message = (
                 f"No articles are indexed: add .txt or .md files to {self.settings.articles_dir}."
             )
-            return Answer(question, message, True, [], standalone, reason="no_articles")
+            return Answer(question, message, [], standalone, reason="no_articles")
         if not self._relevant(passages):
             return Answer(
-                question, NOT_COVERED, True, [], standalone, passages, reason="no_relevant_passages"
+                question, NOT_COVERED, [], standalone, passages, reason="no_relevant_passages"
             )
         return None
 
@@ -149,7 +149,6 @@ class Answerer:
         drafted = Answer(
             question,
             reply,
-            False,
             [],
             standalone,
             passages,
@@ -233,6 +232,4 @@ class Answerer:
 
 def _withheld(drafted: Answer, text: str, reason: str, **changes: object) -> Answer:
     """`drafted` turned into an abstention: `text` tells the user why, no citations."""
-    return dataclasses.replace(
-        drafted, text=text, abstained=True, citations=[], reason=reason, **changes
-    )
+    return dataclasses.replace(drafted, text=text, citations=[], reason=reason, **changes)

@@ -40,7 +40,6 @@ class Answer:
 
     question: str
     text: str
-    abstained: bool
     citations: list[Citation] = field(default_factory=list)
     standalone_question: str = ""  # the question as retrieved for, after follow-up rewriting
     passages: list[Passage] = field(default_factory=list)  # what the reader was given
@@ -53,3 +52,8 @@ class Answer:
     confidence: float | None = None
     signals: dict[str, float] = field(default_factory=dict)
     draft: str = ""
+
+    @property
+    def abstained(self) -> bool:
+        """No answer was given; `reason` says why."""
+        return bool(self.reason)

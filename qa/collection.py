@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable
 
 from . import library
-from .documents import FolderScanner, load_articles
+from .documents import FolderScanner
 from .embedding import Embedder
-from .index import IndexCorrupt, IndexedArticle, SyncReport
+from .ingest import Ingest
 from .library import ArticleRejected
 from .settings import Settings
-from .store import open_store
+from .store import IndexCorrupt, IndexedArticle, SyncReport, open_store
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class Collection:
         self.settings = settings
         self.progress = progress
         self.index = open_store(settings, embedder)
+        self.ingest = Ingest(embedder, settings.chunk_chars, settings.chunk_overlap_sentences)
         self.warnings: list[str] = []
         self.lock = threading.RLock()  # held while the index changes or is searched
         self._loaded = False
@@ -57,25 +58,13 @@ class Collection:
                     self.index.follow()
                     self._read_at = time.monotonic()
                 return SyncReport()
-            folder = self.settings.articles_dir
             stats = self._scanner.scan(full=full or force)
             seen = {s: (st.st_size, st.st_mtime_ns) for s, st in stats.items()}
             if not force and seen == self._seen:
                 return SyncReport()
-            known = self.index.articles
-            unchanged = {
-                source
-                for source, st in stats.items()
-                if not force
-                and source in known
-                and (known[source].size, known[source].mtime_ns) == (st.st_size, st.st_mtime_ns)
-            }
-            articles, self.warnings = load_articles(
-                folder, {s: folder / s for s in sorted(stats.keys() - unchanged)}
+            report, self.warnings = self.ingest.sync_folder(
+                self.index, self.settings.articles_dir, stats, force, self.progress
             )
-            if not articles and not unchanged:
-                self.progress(f"No readable articles in {self.settings.articles_dir}.")
-            report = self.index.sync(articles, stats, self.progress, unchanged)
             self._seen = seen
             if report.touched:
                 self.progress(

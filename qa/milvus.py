@@ -20,19 +20,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .chunking import Chunk, chunk_article
-from .documents import Article
-from .embedding import Embedder
-from .index import (
+from .chunking import Chunk
+from .store import (
     ARTICLE_FIELDS,
-    FORMAT,
     IndexedArticle,
     IndexWriteError,
-    SyncReport,
-    compare,
-    record,
+    Progress,
+    chunk_row,
+    row_chunk,
 )
-from .text import Span, terms
+from .text import terms
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +38,23 @@ class MilvusStore:
     """Passages in a Milvus collection: Milvus Lite for a `.db` path, a server for a URI."""
 
     def __init__(
-        self, uri: str, embedder: Embedder, chunk_chars: int, overlap: int, batch: int = 256
+        self,
+        uri: str,
+        signature: dict[str, object],
+        dimension: Callable[[], int],
+        batch: int = 256,
     ):
         self.uri = uri
+        self.signature = signature
+        self.dimension = dimension  # asked once, when the collections are first created
         self.batch = batch  # passages embedded and written at a time
-        self.embedder = embedder
-        self.chunk_chars = chunk_chars
-        self.overlap = overlap
         self._client = None
         self.reset()
         self.generation = 0
 
     @property
     def _names(self) -> tuple[str, str]:
-        key = json.dumps(
-            [FORMAT, self.embedder.model_name, self.chunk_chars, self.overlap], sort_keys=True
-        )
+        key = json.dumps(self.signature, sort_keys=True)
         tag = hashlib.sha256(key.encode()).hexdigest()[:12]
         return f"qa_passages_{tag}", f"qa_articles_{tag}"
 
@@ -67,7 +65,7 @@ class MilvusStore:
         return sum(a.count for a in self.articles.values())
 
     @property
-    def _next_id(self) -> int:
+    def next_id(self) -> int:
         return max((a.first_id + a.count for a in self.articles.values()), default=0)
 
     # -- connection and schema ------------------------------------------------------------
@@ -94,7 +92,7 @@ class MilvusStore:
             schema.add_field("start", DataType.INT64)
             schema.add_field("end", DataType.INT64)
             schema.add_field("sentences", DataType.JSON)
-            schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.embedder.dimension)
+            schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dimension())
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(
                 Function(
@@ -139,56 +137,12 @@ class MilvusStore:
         """Pick up articles another process added or removed (passages are searched live)."""
         self.load()
 
-    # -- updating -------------------------------------------------------------------------
-    def sync(
-        self,
-        articles: list[Article],
-        stats: dict[str, os.stat_result] | None = None,
-        progress: Callable[[str], None] | None = None,
-        unchanged: set[str] | frozenset[str] = frozenset(),
-    ) -> SyncReport:
-        """Make the collections hold exactly `articles` plus the `unchanged` ones."""
-        stats, progress = stats or {}, progress or log.info
-        client = self._connect()
-        passages, table = self._names
-        wanted = {a.source: a for a in articles}
-        report, restamped = compare(self.articles, wanted, stats, unchanged)
-        try:
-            # Passages of an interrupted sync that never got their article row.
-            client.delete(passages, filter=f"id >= {self._next_id}")
-            self._delete(report.removed + report.changed)
-            todo = report.added + report.changed
-            total, group, entries = 0, [], []
-            for n, source in enumerate(todo, 1):
-                chunks = chunk_article(wanted[source], self.chunk_chars, self.overlap)
-                entries.append(
-                    record(wanted[source], self._next_id + len(group), len(chunks), stats)
-                )
-                group.extend(chunks)
-                if len(group) >= self.batch or n == len(todo):
-                    # Passages first, then the rows of the articles they complete.
-                    self._insert(entries[0].first_id, group)
-                    self._write_rows(entries)
-                    self.articles.update((e.source, e) for e in entries)
-                    total += len(group)
-                    group, entries = [], []
-                    progress(f"Indexed {n}/{len(todo)} articles ({total} passages) into Milvus.")
-            report.chunks_embedded = total
-            if restamped:
-                self._write_rows([self.articles[s] for s in wanted if s in self.articles])
-            if report.touched:
-                # Seal what was written into indexed segments; until then Milvus Lite searches
-                # its unsealed rows by brute force, rebuilding the BM25 index on every query.
-                client.flush(passages)
-                client.flush(table)
-        except Exception as exc:
-            self.load()  # what the collections really hold now
-            raise IndexWriteError(f"Cannot update the Milvus store {self.uri}: {exc}") from exc
-        if report.touched:
-            self.generation += 1
-        return report
+    # -- updating (see qa.ingest.Ingest.sync) ----------------------------------------------
+    def begin(self) -> None:
+        """Delete the passages of an interrupted sync that never got their article row."""
+        self._connect().delete(self._names[0], filter=f"id >= {self.next_id}")
 
-    def _delete(self, sources: list[str]) -> None:
+    def delete(self, sources: list[str]) -> None:
         """The passages and rows of `sources`, a hundred articles per request."""
         passages, table = self._names
         for start in range(0, len(sources), 100):
@@ -198,24 +152,41 @@ class MilvusStore:
             for source in sources[start : start + 100]:
                 del self.articles[source]
 
-    def _insert(self, first_id: int, chunks: list[Chunk]) -> None:
+    def add(self, records: list[IndexedArticle], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Passages first, then the rows of the articles they complete."""
+        first_id = records[0].first_id
         for start in range(0, len(chunks), self.batch):
-            batch = chunks[start : start + self.batch]
-            vectors = self.embedder.encode([c.text for c in batch])
             rows = [
-                {
-                    "id": first_id + start + i,
-                    "source": c.source,
-                    "title": c.title,
-                    "text": c.text,
-                    "start": c.start,
-                    "end": c.end,
-                    "sentences": [[s.start, s.end] for s in c.sentences],
-                    "dense": v.tolist(),
-                }
-                for i, (c, v) in enumerate(zip(batch, vectors, strict=True))
+                {**chunk_row(first_id + start + i, c), "dense": v.tolist()}
+                for i, (c, v) in enumerate(
+                    zip(
+                        chunks[start : start + self.batch],
+                        vectors[start : start + self.batch],
+                        strict=True,
+                    )
+                )
             ]
             self._client.insert(self._names[0], rows)
+        self._write_rows(records)
+        self.articles.update((r.source, r) for r in records)
+
+    def commit(self, restamped: list[IndexedArticle], touched: bool, progress: Progress) -> None:
+        """Record new file times; seal what was written into indexed segments (until then
+        Milvus Lite searches unsealed rows by brute force, rebuilding BM25 on every query)."""
+        if restamped:
+            self._write_rows(restamped)
+            self.articles.update((r.source, r) for r in restamped)
+        if touched:
+            for name in self._names:
+                self._client.flush(name)
+            self.generation += 1
+
+    def abort(self, error: BaseException) -> BaseException:
+        """Read back what the collections really hold; a failure becomes `IndexWriteError`."""
+        if not isinstance(error, Exception):
+            return error
+        self.load()
+        return IndexWriteError(f"Cannot update the Milvus store {self.uri}: {error}")
 
     def _write_rows(self, entries: list[IndexedArticle]) -> None:
         rows = [
@@ -272,17 +243,7 @@ class MilvusStore:
         return [by_id[i] for i in ids]
 
     def chunks(self, ids: list[int]) -> list[Chunk]:
-        return [
-            Chunk(
-                r["source"],
-                r["title"],
-                r["text"],
-                r["start"],
-                r["end"],
-                tuple(Span(a, b) for a, b in r["sentences"]),
-            )
-            for r in self._rows(ids, self._CHUNK_FIELDS)
-        ]
+        return [row_chunk(r) for r in self._rows(ids, self._CHUNK_FIELDS)]
 
     def vectors(self, ids: list[int]) -> np.ndarray:
         rows = self._rows(ids, ["dense"])

@@ -20,10 +20,10 @@ from .collection import Collection
 from .confidence import Calibrator
 from .embedding import Embedder
 from .followups import History
-from .index import IndexedArticle, IndexWriteError, SyncReport
 from .readers import shared_reader
 from .retrieval import Retriever
 from .settings import Settings
+from .store import IndexedArticle, IndexWriteError, SyncReport
 
 log = logging.getLogger(__name__)
 

@@ -1,45 +1,114 @@
-"""Where passages live: one interface, two engines.
+"""Where passages live: one interface, two engines, and the types they share.
 
 The FAISS index under `index/` (`qa.index.ArticleIndex`) is the embedded default. A Milvus
 collection (`qa.milvus.MilvusStore`) is the way out when an archive outgrows one machine or
 several chat servers must share one index: `QA_STORE=path/to/file.db` runs Milvus Lite in
-process, `QA_STORE=http://host:19530` talks to a Milvus server or cluster. Nothing after the
-store (retrieval, reader, grounding) knows which one runs.
+process, `QA_STORE=http://host:19530` talks to a Milvus server or cluster. A store only writes,
+deletes and searches what it is given: `qa.ingest` decides what changed, chunks and embeds.
+Nothing after the store (retrieval, reader, grounding) knows which one runs.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 import numpy as np
 
 from .chunking import Chunk
-from .documents import Article
 from .embedding import Embedder
-from .index import ArticleIndex, IndexedArticle, SyncReport
 from .settings import Settings
+from .text import Span
+
+Progress = Callable[[str], None]
+
+
+class IndexCorrupt(RuntimeError):
+    """The files under the index folder are unreadable, truncated or inconsistent."""
+
+
+class IndexWriteError(RuntimeError):
+    """The index could not be saved (disk full, folder not writable); the old one is kept."""
+
+
+@dataclass
+class IndexedArticle:
+    """What a store remembers of one article: enough to tell whether it changed."""
+
+    source: str
+    title: str
+    sha256: str
+    first_id: int  # its chunks have the ids first_id, first_id + 1, ... (assigned together)
+    count: int
+    indexed_at: float
+    size: int = 0
+    mtime_ns: int = 0
+
+    @property
+    def chunk_ids(self) -> range:
+        return range(self.first_id, self.first_id + self.count)
+
+
+ARTICLE_FIELDS = tuple(f.name for f in fields(IndexedArticle))
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    chunks_embedded: int = 0
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def chunk_row(chunk_id: int, c: Chunk) -> dict[str, object]:
+    """A passage as both stores keep it (a JSON line for FAISS, a row for Milvus)."""
+    return {
+        "id": chunk_id,
+        "source": c.source,
+        "title": c.title,
+        "text": c.text,
+        "start": c.start,
+        "end": c.end,
+        "sentences": [[s.start, s.end] for s in c.sentences],
+    }
+
+
+def row_chunk(row: dict) -> Chunk:
+    """The chunk a stored row holds."""
+    spans = tuple(Span(a, b) for a, b in row["sentences"])
+    return Chunk(row["source"], row["title"], row["text"], row["start"], row["end"], spans)
 
 
 class PassageStore(Protocol):
-    """What the pipeline needs from a passage store."""
+    """What ingestion and retrieval need from a passage store. A sync calls `begin`, `delete`,
+    `add` (once per `batch` passages, or once when `batch` is None), then `commit`; on any
+    error `abort`, which goes back to what was last saved and says what to raise."""
 
     articles: dict[str, IndexedArticle]  # what is indexed, by source
     generation: int  # changes whenever the content changes
+    batch: int | None  # passages per `add`; None: all of a sync in one
 
     def load(self) -> bool: ...
     def follow(self) -> None: ...
     def reset(self) -> None: ...
     def __len__(self) -> int: ...
 
-    def sync(
-        self,
-        articles: list[Article],
-        stats: dict[str, os.stat_result] | None = None,
-        progress: Callable[[str], None] | None = None,
-        unchanged: set[str] | frozenset[str] = frozenset(),
-    ) -> SyncReport: ...
+    @property
+    def next_id(self) -> int: ...
+    def begin(self) -> None: ...
+    def delete(self, sources: list[str]) -> None: ...
+    def add(
+        self, records: list[IndexedArticle], chunks: list[Chunk], vectors: np.ndarray
+    ) -> None: ...
+    def commit(
+        self, restamped: list[IndexedArticle], touched: bool, progress: Progress
+    ) -> None: ...
+    def abort(self, error: BaseException) -> BaseException: ...
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float, int]]: ...
@@ -50,18 +119,16 @@ class PassageStore(Protocol):
 
 
 def open_store(settings: Settings, embedder: Embedder) -> PassageStore:
-    """The store `settings.store` names: empty for FAISS under `settings.index_dir`."""
+    """The store `settings.store` names (empty: FAISS under `settings.index_dir`), for passages
+    made by `embedder` with the settings' chunking."""
+    from .ingest import signature
+
     s = settings
+    made_by = signature(embedder.model_name, s.chunk_chars, s.chunk_overlap_sentences)
     if not s.store:
-        return ArticleIndex(
-            s.index_dir,
-            embedder,
-            s.chunk_chars,
-            s.chunk_overlap_sentences,
-            s.ann_threshold,
-            s.ivf_nprobe,
-            s.max_segments,
-        )
+        from .index import ArticleIndex
+
+        return ArticleIndex(s.index_dir, made_by, s.ann_threshold, s.ivf_nprobe, s.max_segments)
     from .milvus import MilvusStore
 
-    return MilvusStore(s.store, embedder, s.chunk_chars, s.chunk_overlap_sentences, s.store_batch)
+    return MilvusStore(s.store, made_by, lambda: embedder.dimension, s.store_batch)

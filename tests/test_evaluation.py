@@ -9,6 +9,14 @@ import pytest
 from qa import Answer, Citation
 from qa.answers import Passage
 from qa.chunking import Chunk
+from qa.eval_report import (
+    kind_table,
+    read_results,
+    result_line,
+    risk_coverage_table,
+    summary_table,
+    write_json,
+)
 from qa.evaluation import (
     EvalFileError,
     EvalItem,
@@ -16,18 +24,12 @@ from qa.evaluation import (
     by_kind,
     contains_answer,
     evaluate,
-    kind_table,
     load_items,
     metrics,
     normalize_answer,
-    read_results,
-    result_line,
     risk_coverage,
-    risk_coverage_table,
     score,
-    summary_table,
     token_f1,
-    write_json,
 )
 from qa.text import Span
 
@@ -68,7 +70,6 @@ def test_score_counts_rank_citations_and_quotes():
     answer = Answer(
         "Where?",
         "In Malta [1] [2].",
-        False,
         [_citation(), _citation("b.txt", 0, 5)],
         passages=[_passage("b.txt"), _passage("a.txt")],
     )
@@ -81,7 +82,7 @@ def test_score_counts_rank_citations_and_quotes():
 def test_passages_never_read_do_not_count_as_retrieved():
     item = EvalItem("q", "Where?", ["Malta"], ["a.txt"])
     answer = Answer(
-        "Where?", "nothing", True, passages=[_passage("a.txt")], reason="no_relevant_passages"
+        "Where?", "nothing", passages=[_passage("a.txt")], reason="no_relevant_passages"
     )
     result = score(item, answer, {"a.txt": TEXT}, 0.1)
     assert result.gold_rank is None and not result.correct and result.f1 == 0.0
@@ -94,11 +95,11 @@ def test_metrics_and_bar():
     results = [
         score(
             answerable,
-            Answer("Where?", "Malta [1].", False, [_citation()], passages=[_passage("a.txt")]),
+            Answer("Where?", "Malta [1].", [_citation()], passages=[_passage("a.txt")]),
             texts,
             2.0,
         ),
-        score(unanswerable, Answer("How many?", "no", True, reason="reader_declined"), texts, 4.0),
+        score(unanswerable, Answer("How many?", "no", reason="reader_declined"), texts, 4.0),
     ]
     figures = metrics(results)
     assert figures["answer_accuracy"] == 1.0 and figures["abstention_rate"] == 1.0
@@ -137,13 +138,12 @@ def test_selective_answering_figures():
     given = [_passage("a.txt")]
     elsewhere = Citation(1, "a.txt", "Talks in Malta", TEXT[:14], 0, 14)  # the title, no "two"
     answers = [
-        Answer("Where?", "Malta [1].", False, [_citation()], passages=given, confidence=0.9),
-        Answer("How long?", "Two days [1].", False, [elsewhere], passages=given, confidence=0.8),
-        Answer("In?", "Valletta [1].", False, [_citation()], passages=given, confidence=0.55),
+        Answer("Where?", "Malta [1].", [_citation()], passages=given, confidence=0.9),
+        Answer("How long?", "Two days [1].", [elsewhere], passages=given, confidence=0.8),
+        Answer("In?", "Valletta [1].", [_citation()], passages=given, confidence=0.55),
         Answer(
             "Where?",
             "unsure",
-            True,
             passages=given,
             reason="low_confidence",
             confidence=0.3,
@@ -176,9 +176,7 @@ def test_selective_answering_figures():
 
 def test_reports_round_trip_for_calibration(tmp_path: Path):
     item = EvalItem("r", "Where?", ["Malta"], ["a.txt"])
-    answer = Answer(
-        "Where?", "Malta [1].", False, [_citation()], confidence=0.7, signals={"support": 0.8}
-    )
+    answer = Answer("Where?", "Malta [1].", [_citation()], confidence=0.7, signals={"support": 0.8})
     result = score(item, answer, {"a.txt": TEXT}, 1.0)
     write_json(tmp_path / "r.json", [result], metrics([result]))
     assert read_results(tmp_path / "r.json") == [result]

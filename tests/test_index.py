@@ -14,11 +14,17 @@ import pytest
 
 from qa.documents import load_articles
 from qa.index import MANIFEST, ArticleIndex, IndexCorrupt, IndexWriteError
+from qa.ingest import Ingest, signature
 from qa.pipeline import QA
+from qa.store import SyncReport
 
 
-def _index(index_dir: Path, embedder) -> ArticleIndex:
-    return ArticleIndex(index_dir, embedder, chunk_chars=400, overlap=1)
+def _index(index_dir: Path, embedder, chunk_chars: int = 400, overlap: int = 1, **options):
+    return ArticleIndex(index_dir, signature(embedder.model_name, chunk_chars, overlap), **options)
+
+
+def _sync(index: ArticleIndex, embedder, articles, **options) -> SyncReport:
+    return Ingest(embedder, 400, 1).sync(index, articles, **options)
 
 
 def _sources_found(index: ArticleIndex, embedder, query: str) -> set[str]:
@@ -29,7 +35,7 @@ def _sources_found(index: ArticleIndex, embedder, query: str) -> set[str]:
 def test_build_persist_and_reload(articles_dir: Path, tmp_path: Path, embedder):
     articles, _ = load_articles(articles_dir)
     index = _index(tmp_path / "index", embedder)
-    report = index.sync(articles)
+    report = _sync(index, embedder, articles)
     assert len(report.added) == 5 and report.chunks_embedded == len(index) > 0
     reloaded = _index(tmp_path / "index", embedder)
     assert reloaded.load()
@@ -42,34 +48,34 @@ def test_build_persist_and_reload(articles_dir: Path, tmp_path: Path, embedder):
 
 def test_add_change_remove_reembeds_only_what_changed(articles_dir: Path, tmp_path: Path, embedder):
     index = _index(tmp_path / "index", embedder)
-    index.sync(load_articles(articles_dir)[0])
+    _sync(index, embedder, load_articles(articles_dir)[0])
     (articles_dir / "new.txt").write_text(
         "Penguins elect a mayor\nThe penguin colony of Zanzibarra elected Pingu on Tuesday.\n",
         encoding="utf-8",
     )
-    report = index.sync(load_articles(articles_dir)[0])
+    report = _sync(index, embedder, load_articles(articles_dir)[0])
     assert report.added == ["new.txt"] and report.chunks_embedded == 1
     assert "new.txt" in _sources_found(index, embedder, "Who did the penguins elect as mayor?")
 
     path = articles_dir / "003_aeeab2822e5e7b66.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\nAn added closing line.\n", "utf-8")
-    report = index.sync(load_articles(articles_dir)[0])
+    report = _sync(index, embedder, load_articles(articles_dir)[0])
     assert report.changed == ["003_aeeab2822e5e7b66.txt"] and not report.added
     assert report.chunks_embedded == len(index.articles["003_aeeab2822e5e7b66.txt"].chunk_ids)
 
     (articles_dir / "004_6412272d63db9382.txt").unlink()
-    report = index.sync(load_articles(articles_dir)[0])
+    report = _sync(index, embedder, load_articles(articles_dir)[0])
     assert report.removed == ["004_6412272d63db9382.txt"] and report.chunks_embedded == 0
     assert "004_6412272d63db9382.txt" not in _sources_found(index, embedder, "Malta talks")
     reloaded = _index(tmp_path / "index", embedder)
     assert reloaded.load()
     assert all(reloaded.chunk(i).source != "004_6412272d63db9382.txt" for i in reloaded.chunk_ids())
-    assert reloaded._dense.ntotal == len(reloaded)
+    assert reloaded.dense.ntotal == len(reloaded)
 
 
 def test_corrupted_index_is_detected_and_rebuilt(articles_dir: Path, tmp_path: Path, embedder):
     index_dir = tmp_path / "index"
-    _index(index_dir, embedder).sync(load_articles(articles_dir)[0])
+    _sync(_index(index_dir, embedder), embedder, load_articles(articles_dir)[0])
     vectors = next(index_dir.glob("seg-*.vectors.npy"))
     vectors.write_bytes(vectors.read_bytes()[: vectors.stat().st_size // 2])
     with pytest.raises(IndexCorrupt):
@@ -82,14 +88,14 @@ def test_corrupted_index_is_detected_and_rebuilt(articles_dir: Path, tmp_path: P
     qa.refresh()
     assert len(qa.index.articles) == 5
     s = qa.settings
-    assert ArticleIndex(index_dir, embedder, s.chunk_chars, s.chunk_overlap_sentences).load()
+    assert _index(index_dir, embedder, s.chunk_chars, s.chunk_overlap_sentences).load()
 
 
 def test_a_crash_while_saving_keeps_the_old_index(
     articles_dir: Path, tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
 ):
     index_dir = tmp_path / "index"
-    _index(index_dir, embedder).sync(load_articles(articles_dir)[0])
+    _sync(_index(index_dir, embedder), embedder, load_articles(articles_dir)[0])
     before = (index_dir / MANIFEST).read_text(encoding="utf-8")
     (articles_dir / "004_6412272d63db9382.txt").unlink()
 
@@ -100,7 +106,7 @@ def test_a_crash_while_saving_keeps_the_old_index(
     assert index.load()
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(IndexWriteError, match="No space left on device. The previous index"):
-        index.sync(load_articles(articles_dir)[0])
+        _sync(index, embedder, load_articles(articles_dir)[0])
     monkeypatch.undo()
     assert (index_dir / MANIFEST).read_text(encoding="utf-8") == before
     survivor = _index(index_dir, embedder)
@@ -168,7 +174,7 @@ def test_a_really_full_disk_keeps_the_old_index(articles_dir: Path, tmp_path: Pa
         with pytest.raises(IndexWriteError, match="No space left on device"):
             qa.refresh()
         assert (index_dir / MANIFEST).read_text(encoding="utf-8") == before
-        survivor = ArticleIndex(index_dir, qa.embedder, settings.chunk_chars, 1)
+        survivor = _index(index_dir, qa.embedder, settings.chunk_chars, 1)
         assert survivor.load() and "new.txt" not in survivor.articles
         assert not list(index_dir.glob(".*.tmp"))
     finally:
@@ -176,9 +182,13 @@ def test_a_really_full_disk_keeps_the_old_index(articles_dir: Path, tmp_path: Pa
 
 
 def test_settings_change_means_rebuild(articles_dir: Path, tmp_path: Path, embedder):
-    _index(tmp_path / "index", embedder).sync(load_articles(articles_dir)[0])
-    other = ArticleIndex(tmp_path / "index", embedder, chunk_chars=250, overlap=0)
+    _sync(_index(tmp_path / "index", embedder), embedder, load_articles(articles_dir)[0])
+    other = _index(tmp_path / "index", embedder, chunk_chars=250, overlap=0)
     assert other.load() is False
+    # The tokenizer, sentence splitter or chunker changed: the stored passages are stale too.
+    made_by = signature(embedder.model_name, 400, 1)
+    assert _index(tmp_path / "index", embedder).load()
+    assert ArticleIndex(tmp_path / "index", {**made_by, "code": "0" * 16}).load() is False
 
 
 def _files(index_dir: Path) -> dict[str, int]:
@@ -190,17 +200,17 @@ def test_adding_writes_one_segment_and_removing_rewrites_none(
 ):
     index_dir = tmp_path / "index"
     index = _index(index_dir, embedder)
-    index.sync(load_articles(articles_dir)[0])
+    _sync(index, embedder, load_articles(articles_dir)[0])
     before = _files(index_dir)
     (articles_dir / "new.txt").write_text("Penguins elect a mayor\nPingu won.\n", "utf-8")
-    index.sync(load_articles(articles_dir)[0])
+    _sync(index, embedder, load_articles(articles_dir)[0])
     after = _files(index_dir)
     new = set(after) - set(before)
     assert len(index.segments) == 2 and len(new) == 3  # one segment: vectors, arrays, chunks
     assert all(after[n] == before[n] for n in before if n != MANIFEST)  # old files untouched
 
     (articles_dir / "000_2cbac0f5d2d1e101.txt").unlink()
-    index.sync(load_articles(articles_dir)[0])
+    _sync(index, embedder, load_articles(articles_dir)[0])
     assert set(_files(index_dir)) == set(after)  # only the manifest changed
     removed = set(index.deleted)
     assert removed and not removed & set(index.chunk_ids())
@@ -213,20 +223,20 @@ def test_adding_writes_one_segment_and_removing_rewrites_none(
 def test_large_index_switches_to_ivf_and_back(articles_dir: Path, tmp_path: Path, embedder):
     articles, _ = load_articles(articles_dir)
     exact = _index(tmp_path / "exact", embedder)
-    exact.sync(articles)
+    _sync(exact, embedder, articles)
     n = len(exact)
     index_dir = tmp_path / "ivf"
-    ivf = ArticleIndex(index_dir, embedder, 400, 1, ann_threshold=n - 5, nprobe=10_000)
-    ivf.sync(articles)
+    ivf = _index(index_dir, embedder, ann_threshold=n - 5, nprobe=10_000)
+    _sync(ivf, embedder, articles)
     assert exact.kind == "exact" and ivf.kind == "ivf" and len(ivf.segments) == 1
     query = embedder.encode(["Where did Sullivan meet Wang Yi?"])[0]
     # With every list probed, IVF search is exact.
     assert [i for i, _ in ivf.search(query, 5)] == [i for i, _ in exact.search(query, 5)]
-    reopened = ArticleIndex(index_dir, embedder, 400, 1, ann_threshold=n - 5, nprobe=10_000)
+    reopened = _index(index_dir, embedder, ann_threshold=n - 5, nprobe=10_000)
     assert reopened.load() and reopened.kind == "ivf"
     assert reopened.search(query, 5) == ivf.search(query, 5)
 
-    reopened.sync(articles[:1])  # far below the threshold: back to exact search, compacted
+    _sync(reopened, embedder, articles[:1])  # far below the threshold: exact again, compacted
     assert reopened.kind == "exact" and len(reopened.segments) == 1 and not reopened.deleted
     assert {reopened.chunk(i).source for i in reopened.chunk_ids()} == {articles[0].source}
     assert not list(index_dir.glob("centroids-*"))
@@ -234,12 +244,12 @@ def test_large_index_switches_to_ivf_and_back(articles_dir: Path, tmp_path: Path
 
 def test_many_segments_are_merged(articles_dir: Path, tmp_path: Path, embedder):
     articles, _ = load_articles(articles_dir)
-    index = ArticleIndex(tmp_path / "index", embedder, 400, 1, max_segments=3)
+    index = _index(tmp_path / "index", embedder, max_segments=3)
     for upto in range(1, len(articles) + 1):
-        index.sync(articles[:upto])
+        _sync(index, embedder, articles[:upto])
     assert len(index.segments) <= 3
     everything = _index(tmp_path / "whole", embedder)
-    everything.sync(articles)
+    _sync(everything, embedder, articles)
     query = embedder.encode(["TikTok ban"])[0]
     assert np.allclose(
         [s for _, s in index.search(query, 5)], [s for _, s in everything.search(query, 5)]
@@ -274,12 +284,15 @@ from pathlib import Path
 from qa.documents import load_articles, parse_article
 from qa.embedding import Embedder
 from qa.index import ArticleIndex
+from qa.ingest import Ingest, signature
 from qa.settings import Settings
 
 s = Settings.from_env()
 embedder = Embedder(s.embed_model)
 embedder.warm_up()
-index = ArticleIndex(Path(sys.argv[2]), embedder, 400, 1, ann_threshold=40, max_segments=3)
+made_by = signature(embedder.model_name, 400, 1)
+index = ArticleIndex(Path(sys.argv[2]), made_by, ann_threshold=40, max_segments=3)
+ingest = Ingest(embedder, 400, 1)
 index.load()
 seeds, _ = load_articles(Path(sys.argv[1]))
 print("ready", flush=True)
@@ -287,7 +300,7 @@ for n in range(10_000):  # change one article per round: new segments, deletions
     articles = list(seeds)
     a = articles[n % len(articles)]
     articles[n % len(articles)] = parse_article(a.text + f"\\nRound {n}.", a.source)
-    index.sync(articles[: 3 + n % 3], progress=lambda _: None)
+    ingest.sync(index, articles[: 3 + n % 3], progress=lambda _: None)
 """
 
 
@@ -297,7 +310,7 @@ def test_sigkill_while_indexing_leaves_an_index_that_opens(
     articles_dir: Path, tmp_path: Path, embedder, delay: float
 ):
     index_dir = tmp_path / "index"
-    _index(index_dir, embedder).sync(load_articles(articles_dir)[0][:2])
+    _sync(_index(index_dir, embedder), embedder, load_articles(articles_dir)[0][:2])
     child = subprocess.Popen(
         [sys.executable, "-c", CHURN, str(articles_dir), str(index_dir)],
         stdout=subprocess.PIPE,

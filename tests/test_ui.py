@@ -115,7 +115,7 @@ def test_twenty_concurrent_questions_each_get_their_own_answer(server):
 
 def test_article_html_is_escaped():
     answer = Answer(
-        "q", "Done.", False, [Citation(1, "x.txt", "<b>T</b>", "<script>alert(1)</script>", 0, 5)]
+        "q", "Done.", [Citation(1, "x.txt", "<b>T</b>", "<script>alert(1)</script>", 0, 5)]
     )
     rendered = render_answer(answer)
     assert "<script>" not in rendered and "&#60;script&#62;" in rendered
@@ -126,7 +126,6 @@ def test_copy_text_is_the_answer_then_each_source_as_plain_text():
     answer = Answer(
         "q",
         "Malta [1].",
-        False,
         [Citation(1, "a_b.txt", "Talks & <more>", "They met in Malta.", 0, 18)],
     )
     assert copy_text(answer) == 'Malta [1].\n[1] Talks & <more> (a_b.txt): "They met in Malta."'
@@ -137,14 +136,12 @@ def test_copy_text_is_the_answer_then_each_source_as_plain_text():
 
 def test_an_abstention_says_why_and_folds_the_passages_checked():
     chunk = Chunk("x.txt", "Port Elwin festival", "The festival drew crowds.", 0, 25, ())
-    answer = Answer(
-        "q", "no", True, passages=[Passage(0, chunk, 1.0, 1.0, 0)], reason="reader_declined"
-    )
+    answer = Answer("q", "no", passages=[Passage(0, chunk, 1.0, 1.0, 0)], reason="reader_declined")
     rendered = render_answer(answer)
     assert "mention “Port Elwin festival”, but do not say what was asked" in html.unescape(rendered)
     assert "<details" in rendered and "Passages checked (1)" in rendered
     assert "The festival drew crowds." in rendered
-    no_articles = Answer("q", "Add files to /tmp/{odd}/.", True, reason="no_articles")
+    no_articles = Answer("q", "Add files to /tmp/{odd}/.", reason="no_articles")
     assert "/tmp/{odd}/" in render_answer(no_articles)  # the pipeline's own text, as written
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..index import IndexWriteError
 from ..library import ArticleRejected
 from ..pipeline import QA
+from ..store import IndexWriteError
 from .render import escape
 
 # Failures of adding or removing an article that the user is told about, not crashes.

@@ -1,0 +1,79 @@
+"""What an evaluation prints and saves: the tables of `python -m qa eval` and the JSON report
+that `python -m qa calibrate` reads back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from .evaluation import BAR, ItemResult, by_kind, risk_coverage
+
+
+def risk_coverage_table(rows: list[dict[str, float | None]]) -> str:
+    names = ["threshold", "answered_precision", "coverage", "abstention_rate", "answer_accuracy"]
+    lines = ["| " + " | ".join(names) + " |", "|" + " --- |" * len(names)]
+    for row in rows:
+        cells = ["n/a" if row[n] is None else f"{row[n]:.3f}" for n in names]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def kind_table(kinds: dict[str, dict[str, float | int]]) -> str:
+    lines = [
+        "| kind | questions | handled right | answered wrong | abstained |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for kind, f in kinds.items():
+        lines.append(
+            f"| {kind} | {f['questions']} | {f['handled_right']:.2f} | {f['answered_wrong']} "
+            f"| {f['abstained']} |"
+        )
+    return "\n".join(lines)
+
+
+def result_line(r: ItemResult) -> str:
+    if r.answerable:
+        verdict = "right" if r.correct else ("ABSTAINED" if r.abstained else "WRONG")
+    else:
+        verdict = "abstained" if r.abstained else "ANSWERED"
+    rank = f"gold@{r.gold_rank}" if r.gold_rank else "gold@-"
+    text = " ".join(r.text.split())
+    return (
+        f"{r.id:<8} {verdict:<9} {rank:<7} {r.latency_s:5.1f}s  {r.question[:60]!r} -> {text[:90]}"
+    )
+
+
+def summary_table(figures: dict[str, float | int | None]) -> str:
+    lines = ["| metric | value | bar |", "| --- | --- | --- |"]
+    for name, value in figures.items():
+        bar = BAR.get(name)
+        shown = (
+            "n/a" if value is None else (f"{value}" if isinstance(value, int) else f"{value:.3f}")
+        )
+        lines.append(f"| {name} | {shown} | {f'{bar[0]} {bar[1]:.2f}' if bar else ''} |")
+    return "\n".join(lines)
+
+
+def write_json(path: str | Path, results: list[ItemResult], figures: dict) -> None:
+    report = {
+        "metrics": figures,
+        "by_kind": by_kind(results),
+        "risk_coverage": risk_coverage(results),
+        "results": [asdict(r) for r in results],
+    }
+    Path(path).write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def with_confidence(results: list[ItemResult], calibrator) -> list[ItemResult]:
+    """The results as a `Calibrator` would have scored their drafts (offline, from signals)."""
+    return [
+        replace(r, confidence=calibrator.probability(r.signals)) if r.signals else r
+        for r in results
+    ]
+
+
+def read_results(path: str | Path) -> list[ItemResult]:
+    """The per-question results of a `write_json` report, to refit the calibrator offline."""
+    rows = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
+    return [ItemResult(**row) for row in rows]
