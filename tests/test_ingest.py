@@ -1,0 +1,36 @@
+"""Change detection and the passage signature (the stores' side is in test_index/test_store)."""
+
+import dataclasses
+import os
+from pathlib import Path
+
+from qa.documents import load_articles
+from qa.ingest import plan, record, signature
+
+
+def test_plan_tells_added_changed_removed_and_restamped(articles_dir: Path):
+    articles, _ = load_articles(articles_dir)
+    stats = {a.source: (articles_dir / a.source).stat() for a in articles}
+    indexed = {a.source: record(a, 10 * n, 3, stats) for n, a in enumerate(articles)}
+    first, second, third, fourth = (a.source for a in articles[:4])
+    indexed[first].sha256 = "0" * 64  # its text changed since it was indexed
+    touched = articles_dir / second
+    os.utime(touched, ns=(0, stats[second].st_mtime_ns + 10**9))  # same text, new time
+    stats[second] = touched.stat()
+    wanted = {a.source: a for a in articles if a.source not in (third, fourth)}
+    wanted["new.txt"] = dataclasses.replace(articles[0], source="new.txt")
+
+    report, restamped = plan(indexed, wanted, stats, unchanged={fourth})
+    assert report.added == ["new.txt"] and report.changed == [first]
+    assert report.removed == [third]  # the fourth was not read, not removed
+    assert [r.source for r in restamped] == [second]
+    assert restamped[0].mtime_ns == stats[second].st_mtime_ns
+    assert indexed[second].mtime_ns != stats[second].st_mtime_ns  # the store's record untouched
+
+
+def test_signature_names_what_passages_depend_on():
+    base = signature("packaged:all-MiniLM-L6-v2", 600, 1)
+    assert base == signature("packaged:all-MiniLM-L6-v2", 600, 1)
+    assert base != signature("packaged:all-MiniLM-L6-v2", 400, 1)
+    assert base != signature("other-model", 600, 1)
+    assert len(str(base["code"])) == 16  # a digest of the code that makes passages
