@@ -104,11 +104,11 @@ def measure(size: int, rebuild: bool) -> dict[str, object]:
     if index.kind == "ivf":  # recall against speed for other numbers of lists searched
         result["nprobe_sweep"] = {}
         for nprobe in (8, 16, 32, 64, 128):
-            index._dense.nprobe = nprobe
+            index.dense.set_nprobe(nprobe)
             times, recall = dense()
             result["nprobe_sweep"][nprobe] = {"recall": recall, "p50_ms": _ms(times)[0]}
-        index._dense.nprobe = s.ivf_nprobe
-        result["lists"] = index._dense.nlist
+        index.dense.set_nprobe(s.ivf_nprobe)
+        result["lists"] = index.dense.lists
     dense_t, recall = dense()
     keyword_t, fused_t = [], []
     for question in questions:

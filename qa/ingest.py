@@ -15,10 +15,11 @@ import logging
 import os
 import time
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
-from . import chunking, documents, keywords, stopwords, text
+from . import chunking, documents, embedding, keywords, stopwords, text
 from .chunking import Chunk, chunk_article
 from .documents import Article, load_articles
 from .embedding import Embedder
@@ -27,15 +28,25 @@ from .store import IndexedArticle, PassageStore, Progress, SyncReport
 log = logging.getLogger(__name__)
 
 # The modules whose output a store keeps (article text and titles, sentence and chunk offsets,
-# term counts): a change to any of them makes stored passages stale.
-_MADE_BY = (documents, text, stopwords, chunking, keywords)
+# term counts, vectors): a change to any of them makes stored passages stale.
+_MADE_BY = (documents, text, stopwords, chunking, keywords, embedding)
+
+
+def _code(module: ModuleType) -> bytes:
+    """A module's code as every install has it: the source with Unix line ends (`get_source`
+    translates them), or the compiled file where no source ships."""
+    try:
+        source = module.__loader__.get_source(module.__name__)
+    except (ImportError, OSError):
+        source = None
+    return source.encode() if source is not None else Path(module.__file__).read_bytes()
 
 
 def signature(embed_model: str, chunk_chars: int, overlap: int) -> dict[str, object]:
     """What stored passages depend on; a store built with another signature is rebuilt."""
     code = hashlib.sha256()
     for module in _MADE_BY:
-        code.update(Path(module.__file__).read_bytes())
+        code.update(_code(module))
     return {
         "embed_model": embed_model,
         "chunk_chars": chunk_chars,
@@ -95,10 +106,6 @@ class Ingest:
         self.chunk_chars = chunk_chars
         self.overlap = overlap
 
-    @property
-    def signature(self) -> dict[str, object]:
-        return signature(self.embedder.model_name, self.chunk_chars, self.overlap)
-
     def sync_folder(
         self,
         store: PassageStore,
@@ -140,8 +147,8 @@ class Ingest:
         stats, progress = stats or {}, progress or log.info
         wanted = {a.source: a for a in articles}
         report, restamped = plan(store.articles, wanted, stats, unchanged)
-        store.begin()
         try:
+            store.begin()
             store.delete(report.removed + report.changed)
             todo = [wanted[s] for s in report.added + report.changed]
             report.chunks_embedded = self._add(store, todo, stats, progress)
@@ -181,8 +188,10 @@ class Ingest:
         return total
 
     def _embed(self, chunks: list[Chunk], batch: int | None) -> np.ndarray:
+        if not chunks:  # title-only articles: no need to load the embedder
+            return np.zeros((0, 0), dtype=np.float32)
         texts = [c.text for c in chunks]
         if batch is None:
             return self.embedder.encode(texts, progress=len(texts) > 256)
         parts = [self.embedder.encode(texts[i : i + batch]) for i in range(0, len(texts), batch)]
-        return np.concatenate(parts) if parts else self.embedder.encode([])
+        return np.concatenate(parts)

@@ -1,12 +1,13 @@
 """Passages in Milvus: the same store as `ArticleIndex`, on an engine that shards and replicates.
 
-Two collections per configuration (named by a hash of what the vectors depend on, so changing
-the embedder or chunking starts fresh ones): `passages` (id, article, offsets, text, dense
-vector, and a sparse vector that Milvus fills from the text with its own BM25 function, so
-keyword search runs in Milvus too) and `articles` (one row per article: content hash, the ids of
-its passages, file size and time). An article's row is written after its passages, so a sync
-interrupted midway leaves passages without a row; the next sync deletes them (every id at or
-above the next free id) before adding, and nothing is duplicated.
+Two collections per configuration (named by a hash of what the passages depend on, so changing
+the embedder, chunking or the code that makes passages starts fresh ones; old ones stay until
+dropped): `passages` (id, article, offsets, text, dense vector, and a sparse vector that Milvus
+fills from the text with its own BM25 function, so keyword search runs in Milvus too) and
+`articles` (one row per article: content hash, the ids of its passages, file size and time).
+An article's row is written after its passages, so a sync interrupted midway leaves passages
+without a row; the next sync deletes them (every id at or above the next free id) before adding,
+and nothing is duplicated.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class Settings:
     top_k: int = 3  # passages given to the reader
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
-    # Dense search is exact below this many passages, IVF (approximate) above: see index.py.
+    # Dense search is exact below this many passages, IVF (approximate) above: see index/dense.py.
     ann_threshold: int = 50_000
     ivf_nprobe: int = 64  # IVF lists searched per query: recall against speed, see benchmarks/
     max_segments: int = 16  # more segments than this are merged into one

@@ -1,11 +1,12 @@
 """Change detection and the passage signature (the stores' side is in test_index/test_store)."""
 
 import dataclasses
+import importlib.util
 import os
 from pathlib import Path
 
 from qa.documents import load_articles
-from qa.ingest import plan, record, signature
+from qa.ingest import _code, plan, record, signature
 
 
 def test_plan_tells_added_changed_removed_and_restamped(articles_dir: Path):
@@ -34,3 +35,16 @@ def test_signature_names_what_passages_depend_on():
     assert base != signature("packaged:all-MiniLM-L6-v2", 400, 1)
     assert base != signature("other-model", 600, 1)
     assert len(str(base["code"])) == 16  # a digest of the code that makes passages
+
+
+def test_code_digest_ignores_line_endings(tmp_path: Path):
+    """A checkout with Windows line ends keeps the index a wheel install built."""
+    modules = []
+    for name, newline in (("unix_module", b"\n"), ("windows_module", b"\r\n")):
+        path = tmp_path / f"{name}.py"
+        path.write_bytes(newline.join([b"def f():", b"    return 1", b""]))
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append(module)
+    assert _code(modules[0]) == _code(modules[1]) == b"def f():\n    return 1\n"

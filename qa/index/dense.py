@@ -27,6 +27,17 @@ class Dense:
         return "ivf" if self.centroids is not None else "exact"
 
     @property
+    def lists(self) -> int:
+        """IVF lists (0 while search is exact)."""
+        return 0 if self.centroids is None else len(self.centroids)
+
+    def set_nprobe(self, nprobe: int) -> None:
+        """Search this many IVF lists per query from now on: recall against speed."""
+        self.nprobe = nprobe
+        if self._index is not None and self._quantizer is not None:
+            self._index.nprobe = nprobe
+
+    @property
     def ntotal(self) -> int:
         return 0 if self._index is None else int(self._index.ntotal)
 

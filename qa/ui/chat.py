@@ -186,5 +186,7 @@ def chat_tab(qa: QA) -> None:
         yield from chat_api(qa, line, message, history)
 
     gr.api(api, api_name="chat", **limit)
-    clear.click(lambda: ([], [], ""), outputs=[chatbot, turns, box], **PRIVATE)
+    clear.click(  # also a way out should an answer never come back
+        lambda: ([], [], "", False, ""), outputs=[chatbot, turns, box, pending, notice], **PRIVATE
+    )
     chatbot.clear(lambda: [], outputs=[turns], **PRIVATE)  # the chat's own trash icon
