@@ -242,6 +242,23 @@ def test_large_index_switches_to_ivf_and_back(articles_dir: Path, tmp_path: Path
     assert not list(index_dir.glob("centroids-*"))
 
 
+def test_an_ivf_index_emptied_then_refilled_still_searches(
+    articles_dir: Path, tmp_path: Path, embedder
+):
+    articles, _ = load_articles(articles_dir)
+    index = _index(tmp_path / "index", embedder, ann_threshold=20, nprobe=10_000)
+    _sync(index, embedder, articles)
+    assert index.kind == "ivf"
+    _sync(index, embedder, [])  # every article removed: exact again, nothing left
+    assert len(index) == 0 and index.kind == "exact" and not index.segments
+    assert index.keyword_search(articles[0].title, 5) == []
+    _sync(index, embedder, articles[:1])
+    reopened = _index(tmp_path / "index", embedder, ann_threshold=20, nprobe=10_000)
+    assert reopened.load()
+    for store in (index, reopened):
+        assert _sources_found(store, embedder, articles[0].title) == {articles[0].source}
+
+
 def test_many_segments_are_merged(articles_dir: Path, tmp_path: Path, embedder):
     articles, _ = load_articles(articles_dir)
     index = _index(tmp_path / "index", embedder, max_segments=3)

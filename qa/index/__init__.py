@@ -243,9 +243,8 @@ class ArticleIndex:
             self.dense.set_centroids(None)
             self._trained_on = 0
         progress(f"Compacting {len(self.segments)} segments into one...")
-        self.passages = Passages(
-            self.index_dir, [self._write_segment(*self.passages.live())], set()
-        )
+        merged = [self._write_segment(*self.passages.live())] if alive else []
+        self.passages = Passages(self.index_dir, merged, set())
         self._write_centroids()
         self.dense.build(self.segments, self.deleted)
 
