@@ -37,7 +37,7 @@ def _code(module: ModuleType) -> bytes:
     translates them), or the compiled file where no source ships."""
     try:
         source = module.__loader__.get_source(module.__name__)
-    except (ImportError, OSError):
+    except (AttributeError, ImportError, OSError):
         source = None
     return source.encode() if source is not None else Path(module.__file__).read_bytes()
 
@@ -188,7 +188,7 @@ class Ingest:
         return total
 
     def _embed(self, chunks: list[Chunk], batch: int | None) -> np.ndarray:
-        if not chunks:  # title-only articles: no need to load the embedder
+        if not chunks:  # nothing to embed: no need to load the embedder
             return np.zeros((0, 0), dtype=np.float32)
         texts = [c.text for c in chunks]
         if batch is None:
