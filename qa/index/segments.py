@@ -121,10 +121,10 @@ class Passages:
         return sum(len(s.ids) for s in self.segments) - len(self.deleted)
 
     def _locate(self, chunk_id: int) -> tuple[Segment, int]:
-        filled = [s for s in self.segments if len(s.ids)]  # a compaction of nothing is empty
-        where = bisect.bisect_right([int(s.ids[0]) for s in filled], chunk_id) - 1
+        firsts = [int(s.ids[0]) for s in self.segments]
+        where = bisect.bisect_right(firsts, chunk_id) - 1
         if where >= 0:
-            segment = filled[where]
+            segment = self.segments[where]
             row = int(np.searchsorted(segment.ids, chunk_id))
             if row < len(segment.ids) and segment.ids[row] == chunk_id:
                 return segment, row
