@@ -7,7 +7,7 @@ import logging
 import sys
 
 from . import eval_report, evaluation, machine
-from .confidence import PACKAGED, Calibrator
+from .confidence import PACKAGED, SIGNALS, Calibrator
 from .models import ModelUnavailable
 from .pipeline import QA
 from .settings import SettingError, Settings
@@ -46,6 +46,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         elif update.kind == "answer":
             result = update.answer
             print(("\n" if printed else "") + result.text)
+            if result.grade == "unsure":
+                print("(not sure: check the quote below before relying on it)")
             for c in result.citations:
                 print(f"\n[{c.number}] {c.title} ({c.source}, characters {c.start}-{c.end})")
                 print(f"    {c.quote}")
@@ -95,17 +97,28 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         [r.draft_correct for r in drafts],
         strength=args.strength,
         target=args.target,
+        features=tuple(args.features.split(",")) if args.features else SIGNALS,
+        unsure_target=args.unsure_target,
+        boosted=args.boosted,
     )
     calibrator.save(args.out, fitted_on=[str(p) for p in args.reports], drafts=len(drafts))
-    for name, weight in sorted(zip(calibrator.features, calibrator.weights, strict=True)):
-        print(f"{name:22} {weight:+.3f}")
-    print(f"threshold {calibrator.threshold:.2f}, fitted on {len(drafts)} cited drafts")
+    if not calibrator.trees:
+        for name, weight in sorted(zip(calibrator.features, calibrator.weights, strict=True)):
+            print(f"{name:22} {weight:+.3f}")
+    print(
+        f"thresholds: confident {calibrator.threshold:.2f}, unsure "
+        f"{calibrator.unsure_threshold:.2f}; fitted on {len(drafts)} cited drafts"
+    )
     print(f"Wrote {args.out}")
     thresholds = tuple(sorted({*evaluation.THRESHOLDS, calibrator.threshold}))
+    reports = {}
     for path in [*args.reports, *args.check]:
         rescored = eval_report.with_confidence(eval_report.read_results(path), calibrator)
+        reports[f"{path}{' (held out)' if path in args.check else ''}"] = rescored
         print(f"\n{path}{' (held out)' if path in args.check else ''}:")
         print(eval_report.risk_coverage_table(evaluation.risk_coverage(rescored, thresholds)))
+    print("\nAUROC, right against wrong cited drafts (each signal alone; below 0.5: inverted):")
+    print(eval_report.separation_table(reports, calibrator.features))
     return 0
 
 
@@ -143,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(PACKAGED), help="where to write it (default: packaged)")
     p.add_argument("--target", type=float, default=0.95, help="answered precision to aim for")
     p.add_argument("--strength", type=float, default=0.1, help="inverse L2 penalty (C)")
+    p.add_argument("--features", help="comma-separated signals (default: confidence.SIGNALS)")
+    p.add_argument("--boosted", action="store_true", help="gradient-boosted trees, not logistic")
+    p.add_argument(
+        "--unsure-target", type=float, default=0.5, help="share right among unsure replies"
+    )
     p.add_argument(
         "--check", nargs="*", default=[], metavar="REPORT.json", help="held-out reports to score"
     )

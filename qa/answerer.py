@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from . import probes
+from .anchors import Vocabulary
 from .answers import Answer, Passage
 from .confidence import PACKAGED, Calibrator, signals
 from .embedding import Embedder
@@ -59,10 +62,17 @@ def check_question(question: object, max_chars: int) -> str | None:
 class Answerer:
     """Answers questions with one reader and embedder; keeps no state between questions."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, reader: Reader):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        reader: Reader,
+        article: Callable[[str], Vocabulary] | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
+        self.article = article  # an article's terms and numbers, by source (the anchors' test)
         self._calibrator: Calibrator | None | bool = False  # False: not read yet
 
     @property
@@ -143,6 +153,9 @@ class Answerer:
         pieces = []
         messages = answer_messages(standalone, passages)
         for piece in self.reader.stream(messages, gate=gate, tokens=tokens):
+            if "\n" in piece and "".join(pieces).strip():  # the answer sentence has ended
+                pieces.append(piece.split("\n")[0])
+                break
             pieces.append(piece)
             yield Update("token", piece)
         reply = "".join(pieces).strip()
@@ -206,28 +219,70 @@ class Answerer:
         grounded: list[GroundedSentence],
         token_probabilities: list[float],
     ) -> Answer:
-        """The cited draft with its calibrated confidence; withheld below `min_confidence`."""
-        support = min(
-            (g.support for g in grounded if g.support >= self.settings.min_support), default=0.0
-        )
+        """The cited draft with its calibrated confidence, graded: shown when it reaches
+        `min_confidence`, shown as what the articles may say when it reaches `min_unsure`,
+        withheld below."""
+        values = self._judge(drafted, grounded, token_probabilities)
+        calibrator = self.calibrator
+        confidence = calibrator.probability(values) if calibrator else None
+        drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
+        confident, unsure = self.thresholds()
+        if confidence is None or confidence >= confident:
+            return drafted
+        if confidence >= unsure:
+            return dataclasses.replace(
+                drafted,
+                text=f"The articles may say: {drafted.text} I could not confirm it.",
+                reason="unsure",
+                draft=drafted.text,
+            )
+        return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
+
+    def thresholds(self) -> tuple[float, float]:
+        """The confidence a draft needs to be stated, and to be shown as unsure."""
+        s, calibrator = self.settings, self.calibrator
+        confident = s.min_confidence
+        if calibrator and confident < 0:
+            confident = calibrator.threshold
+        unsure = s.min_unsure
+        if unsure < 0:
+            unsure = calibrator.unsure_threshold if calibrator else confident
+        return confident, min(unsure, confident)
+
+    def _judge(
+        self,
+        drafted: Answer,
+        grounded: list[GroundedSentence],
+        token_probabilities: list[float],
+    ) -> dict[str, float]:
+        """Every signal about a cited draft: the text's, then the reader's own checks."""
+        s = self.settings
+        support = min((g.support for g in grounded if g.support >= s.min_support), default=0.0)
+        question = drafted.standalone_question
         values = signals(
-            drafted.standalone_question,
+            question,
             drafted.text,
             drafted.citations,
             self.embedder,
             support,
             drafted.decline_probability,
             token_probabilities,
+            drafted.passages,
+            self.article,
         )
-        calibrator = self.calibrator
-        confidence = calibrator.probability(values) if calibrator else None
-        drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
-        threshold = self.settings.min_confidence
-        if calibrator and threshold < 0:
-            threshold = calibrator.threshold
-        if confidence is None or confidence >= threshold:
-            return drafted
-        return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
+        checks = {c.strip() for c in s.probes.split(",") if c.strip()}
+        if "binding" in checks:
+            started = time.perf_counter()
+            quote = " ".join(c.quote for c in drafted.citations)
+            values |= probes.binding(self.reader, question, drafted.reply, drafted.passages, quote)
+            values["seconds_binding"] = time.perf_counter() - started
+        if "agreement" in checks:
+            started = time.perf_counter()
+            values |= probes.agreement(
+                self.reader, question, drafted.passages, drafted.reply, s.agreement_samples
+            )
+            values["seconds_agreement"] = time.perf_counter() - started
+        return values
 
 
 def _withheld(drafted: Answer, text: str, reason: str, **changes: object) -> Answer:

@@ -57,3 +57,11 @@ class Answer:
     def abstained(self) -> bool:
         """No answer was given; `reason` says why."""
         return bool(self.reason)
+
+    @property
+    def grade(self) -> str:
+        """ "confident": the answer is stated with its citations; "unsure": what the articles
+        may say is shown with its quote, not stated as the answer; "not_found": no answer."""
+        if not self.reason:
+            return "confident"
+        return "unsure" if self.reason == "unsure" else "not_found"

@@ -11,27 +11,37 @@ the model's own probability. Signals tried and dropped are in the README ("Answe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .answers import Citation
+from .anchors import Vocabulary, anchors, other_nearer, weakest_level
+from .answers import Citation, Passage
 from .embedding import Embedder
 from .text import strip_markers, terms
 
 PACKAGED = Path(__file__).with_name("calibration.json")
-# What `signals` measures, and what a calibrator is fitted on.
+# What `signals` measures about every cited draft; the probes add theirs (probes.py).
 SIGNALS = (
+    "anchor_level",
+    "anchors_given",
     "decline_log",
     "echo_in_quote",
+    "other_nearer",
     "question_in_quote",
     "similarity",
     "support",
     "token_min_log",
 )
+PROBE_SIGNALS = {
+    "binding": ("bind_swap", "bind_found"),
+    "agreement": ("agree_share", "agree_distinct", "agree_declined"),
+}
 
 
 def _coverage(wanted: set[str], have: set[str]) -> float:
@@ -46,13 +56,36 @@ def signals(
     support: float,
     decline_probability: float | None,
     token_probabilities: list[float],
+    passages: list[Passage] | None = None,
+    article: Callable[[str], Vocabulary] | None = None,
 ) -> dict[str, float]:
     """What the calibrator reads about one cited draft; every value is a plain float."""
     asked = set(terms(question))
-    in_quote = set(terms(" ".join(c.quote for c in citations)))
+    quotes = " ".join(c.quote for c in citations)
+    in_quote = set(terms(quotes))
     echoed = set(terms(strip_markers(text))) & asked
     vectors = embedder.encode([question, *[c.quote for c in citations]])
+    found = anchors(question)
+    cited = {c.source for c in citations}
+    given = passages or []
+    excerpts = Vocabulary.of(" ".join(p.chunk.text for p in given if p.chunk.source in cited))
+    articles = [article(s) for s in sorted(cited)] if article else []
+    whole = Vocabulary(
+        frozenset().union(*(a.words for a in articles)) if articles else excerpts.words,
+        frozenset().union(*(a.numbers for a in articles)) if articles else excerpts.numbers,
+    )
     return {
+        # The question's names, numbers, years and dates, the weakest of them: 3 when the
+        # quote holds them all, 2 when the cited excerpts do, 1 the cited article, 0 when one
+        # is in none of them (asked about the 2004 quake, the article is about 2023's).
+        "anchor_level": float(weakest_level(found, [Vocabulary.of(quotes), excerpts, whole])),
+        # ... and whether the excerpts the reader was given hold them at all.
+        "anchors_given": float(
+            weakest_level(found, [Vocabulary.of(" ".join(p.chunk.text for p in given))])
+        ),
+        # Another name, number or year of the asked kind stands nearer the answer in the quote
+        # than the one asked about: the mayor of the town beside it.
+        "other_nearer": other_nearer(question, strip_markers(text), quotes),
         # The question's words the answer repeats ("... chairs the public safety committee")
         # must be in the quote too, or the quote gives its name for something else.
         "echo_in_quote": _coverage(echoed, in_quote),
@@ -68,8 +101,28 @@ def signals(
 
 
 @dataclass(frozen=True)
+class Tree:
+    """One regression tree of a boosted calibrator, as flat arrays (scikit-learn's layout):
+    node k splits on `feature[k] <= threshold[k]`; a leaf (left -1) adds its `value`."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+    def __call__(self, x: list[float]) -> float:
+        k = 0
+        while self.left[k] >= 0:
+            k = self.left[k] if x[self.feature[k]] <= self.threshold[k] else self.right[k]
+        return self.value[k]
+
+
+@dataclass(frozen=True)
 class Calibrator:
-    """Logistic regression over standardized signals: P(right) of a cited draft."""
+    """P(right) of a cited draft from its standardized signals: a logistic regression, or
+    gradient-boosted trees (`trees`) where signals matter only together (an anchor missing
+    from the quote is harmless when the swap probe finds the answer bound to it)."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -77,11 +130,18 @@ class Calibrator:
     weights: tuple[float, ...]
     bias: float
     threshold: float = 0.5  # the min_confidence chosen with it (see `choose_threshold`)
+    unsure_threshold: float = 0.5  # the min_unsure chosen with it
+    trees: tuple[Tree, ...] = ()
 
     def probability(self, values: dict[str, float]) -> float:
-        z = self.bias
-        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.weights, strict=True):
-            z += w * (values.get(name, mu) - mu) / sd
+        x = []
+        for name, mu, sd in zip(self.features, self.mean, self.scale, strict=True):
+            value = values.get(name, mu)
+            x.append(((mu if math.isnan(value) else value) - mu) / sd)
+        if self.trees:
+            z = self.bias + sum(tree(x) for tree in self.trees)
+        else:
+            z = self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
     @classmethod
@@ -98,10 +158,13 @@ class Calibrator:
             tuple(raw["weights"]),
             float(raw["bias"]),
             float(raw.get("threshold", 0.5)),
+            float(raw.get("unsure_threshold", raw.get("threshold", 0.5))),
+            tuple(Tree(*(tuple(a) for a in t)) for t in raw.get("trees", [])),
         )
 
     def save(self, path: str | Path, **about: object) -> None:
-        data = {**about, **{k: v for k, v in self.__dict__.items()}}
+        data = {**about, **dataclasses.asdict(self)}
+        data["trees"] = [list(t.values()) for t in data["trees"]]
         Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -111,31 +174,74 @@ class Calibrator:
         labels: list[bool],
         strength: float = 1.0,
         target: float = 0.95,
+        features: tuple[str, ...] = SIGNALS,
+        unsure_target: float = 0.5,
+        boosted: bool = False,
     ) -> Calibrator:
-        """Fit on signal rows and whether each draft was right (scikit-learn, L2 penalty); the
-        threshold is chosen on 5-fold out-of-fold probabilities, so it is not tuned on the very
-        predictions it was fitted to."""
-        from sklearn.linear_model import LogisticRegression
+        """Fit on signal rows and whether each draft was right (scikit-learn: L2-penalized
+        logistic regression, or shallow gradient-boosted trees); a signal a row lacks (NaN: a
+        probe with nothing to swap) counts as the mean. Both thresholds are chosen on 5-fold
+        out-of-fold probabilities, so they are not tuned on the very predictions the model was
+        fitted to."""
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-        features = SIGNALS
-        x = np.array([[r[f] for f in features] for r in rows], dtype=np.float64)
+        x = np.array([[r.get(f, math.nan) for f in features] for r in rows], dtype=np.float64)
         y = np.array(labels, dtype=bool)
-        mean, scale = x.mean(axis=0), x.std(axis=0)
+        mean = np.nan_to_num(np.nanmean(x, axis=0))
+        x = np.where(np.isnan(x), mean, x)
+        scale = x.std(axis=0)
         scale[scale == 0] = 1.0
         x = (x - mean) / scale
-        model = LogisticRegression(C=strength, max_iter=1000)
+        model = _model(strength, boosted)
         folds = StratifiedKFold(5, shuffle=True, random_state=0)
         held_out = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
         model.fit(x, y)
-        return cls(
-            features,
-            tuple(mean.tolist()),
-            tuple(scale.tolist()),
-            tuple(model.coef_[0].tolist()),
-            float(model.intercept_[0]),
-            choose_threshold(held_out.tolist(), labels, target),
+        threshold = choose_threshold(held_out.tolist(), labels, target)
+        unsure = choose_unsure(held_out.tolist(), labels, threshold, unsure_target)
+        common = (tuple(features), tuple(mean.tolist()), tuple(scale.tolist()))
+        if not boosted:
+            weights = tuple(model.coef_[0].tolist())
+            return cls(*common, weights, float(model.intercept_[0]), threshold, unsure)
+        trees = tuple(_tree(e[0].tree_, model.learning_rate) for e in model.estimators_)
+        bias = float(model.decision_function(x[:1])[0]) - sum(t(list(x[0])) for t in trees)
+        return cls(*common, (0.0,) * len(features), bias, threshold, unsure, trees)
+
+
+def _model(strength: float, boosted: bool):
+    if boosted:
+        from sklearn.ensemble import GradientBoostingClassifier
+
+        return GradientBoostingClassifier(
+            n_estimators=60, max_depth=2, learning_rate=0.1, subsample=0.8, random_state=0
         )
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=strength, max_iter=1000)
+
+
+def _tree(tree, rate: float) -> Tree:
+    """A fitted scikit-learn tree as a `Tree`, its leaves scaled by the learning rate."""
+    return Tree(
+        tuple(int(f) for f in tree.feature),
+        tuple(float(t) for t in tree.threshold),
+        tuple(int(k) for k in tree.children_left),
+        tuple(int(k) for k in tree.children_right),
+        tuple(float(v) * rate for v in tree.value[:, 0, 0]),
+    )
+
+
+def choose_unsure(
+    probabilities: list[float], labels: list[bool], confident: float, target: float
+) -> float:
+    """The lowest threshold (in steps of 0.05, up to `confident`) at which the drafts shown as
+    unsure, those between it and `confident`, are right at least `target` of the time: an
+    unsure reply is worth reading only if its quote often holds the answer."""
+    p, y = np.array(probabilities), np.array(labels, dtype=bool)
+    for t in np.arange(0.0, confident, 0.05):
+        between = (p >= t) & (p < confident)
+        if between.any() and float(y[between].mean()) >= target:
+            return round(float(t), 2)
+    return confident
 
 
 def choose_threshold(probabilities: list[float], labels: list[bool], target: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -15,10 +16,13 @@ log = logging.getLogger(__name__)
 class Embedder:
     """Unit-length sentence vectors from a sentence-transformers model (cosine = dot product)."""
 
-    def __init__(self, model_name: str):
+    def __init__(self, model_name: str, remembered: int = 20_000):
         self.model_name = model_name
         self._model = None
         self._lock = threading.Lock()
+        self._remembered = remembered
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def warm_up(self) -> None:
         with self._lock:
@@ -49,3 +53,20 @@ class Embedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """`encode`, remembering the last `remembered` texts: the sentences of the passages
+        scored for one question come back for the next question on the same articles."""
+        with self._memo_lock:
+            new = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        vectors = self.encode(new)
+        with self._memo_lock:
+            for text, vector in zip(new, vectors, strict=True):
+                self._memo[text] = vector
+            rows = []
+            for text in texts:
+                self._memo.move_to_end(text)
+                rows.append(self._memo[text])
+            while len(self._memo) > self._remembered:
+                self._memo.popitem(last=False)
+        return np.stack(rows) if rows else vectors

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .evaluation import BAR, ItemResult, by_kind, risk_coverage
+from .evaluation import BAR, ItemResult, auroc, by_kind, risk_coverage
 
 
 def risk_coverage_table(rows: list[dict[str, float | None]]) -> str:
@@ -21,15 +21,37 @@ def risk_coverage_table(rows: list[dict[str, float | None]]) -> str:
 
 def kind_table(kinds: dict[str, dict[str, float | int]]) -> str:
     lines = [
-        "| kind | questions | handled right | answered wrong | abstained |",
-        "| --- | --- | --- | --- | --- |",
+        "| kind | questions | handled right | answered wrong | abstained | of which unsure |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for kind, f in kinds.items():
         lines.append(
             f"| {kind} | {f['questions']} | {f['handled_right']:.2f} | {f['answered_wrong']} "
-            f"| {f['abstained']} |"
+            f"| {f['abstained']} | {f.get('unsure', 0)} |"
         )
     return "\n".join(lines)
+
+
+def separation_table(reports: dict[str, list[ItemResult]], features: tuple[str, ...]) -> str:
+    """Per report: the AUROC of the confidence, and of each signal alone, for right against
+    wrong cited drafts: how well each lever tells them apart."""
+    names = ["confidence", *features]
+    lines = ["| report | drafts | " + " | ".join(names) + " |", "|" + " --- |" * (len(names) + 2)]
+    for report, results in reports.items():
+        drafts = [r for r in results if r.signals]
+        labels = [r.draft_correct for r in drafts]
+        cells = []
+        for name in names:
+            values = [r.confidence if name == "confidence" else r.signals.get(name) for r in drafts]
+            pairs = [(v, y) for v, y in zip(values, labels, strict=True) if _number(v)]
+            value = auroc([v for v, _ in pairs], [y for _, y in pairs]) if pairs else None
+            cells.append("n/a" if value is None else f"{value:.2f}")
+        lines.append(f"| {report} | {len(drafts)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, float | int) and value == value  # NaN is no value
 
 
 def result_line(r: ItemResult) -> str:
@@ -37,6 +59,8 @@ def result_line(r: ItemResult) -> str:
         verdict = "right" if r.correct else ("ABSTAINED" if r.abstained else "WRONG")
     else:
         verdict = "abstained" if r.abstained else "ANSWERED"
+    if r.grade == "unsure":
+        verdict = "unsure+" if r.draft_correct else "unsure-"
     rank = f"gold@{r.gold_rank}" if r.gold_rank else "gold@-"
     text = " ".join(r.text.split())
     return (

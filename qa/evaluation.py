@@ -84,6 +84,13 @@ class ItemResult:
     confidence: float | None = None  # calibrated P(right) of the cited draft (confidence.py)
     draft_correct: bool = False  # the cited draft, shown or withheld, holds a gold answer
     signals: dict[str, float] = field(default_factory=dict)
+    grade: str = ""  # confident | unsure | not_found (Answer.grade)
+    # An unsure reply's quote holds a gold answer; None unless unsure and answerable.
+    unsure_quote_right: bool | None = None
+    # Grounding dropped the draft as unsupported although the reader's reply held the answer.
+    unsupported_right: bool = False
+    standalone_question: str = ""  # as retrieved for, after follow-up rewriting
+    quotes: list[str] = field(default_factory=list)  # of the citations, shown or withheld
 
 
 def load_items(path: str | Path) -> list[EvalItem]:
@@ -183,6 +190,17 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
         confidence=answer.confidence,
         draft_correct=item.answerable and contains_answer(draft, item.answers),
         signals=dict(answer.signals),
+        grade=answer.grade,
+        standalone_question=answer.standalone_question,
+        quotes=[c.quote for c in answer.citations],
+        unsupported_right=answer.reason == "unsupported"
+        and item.answerable
+        and contains_answer(answer.reply, item.answers),
+        unsure_quote_right=(
+            any(contains_answer(c.quote, item.answers) for c in answer.citations)
+            if answer.grade == "unsure" and item.answerable
+            else None
+        ),
     )
 
 
@@ -224,9 +242,33 @@ def metrics(results: list[ItemResult]) -> dict[str, float | int | None]:
         ),
         "abstention_rate": _share(sum(r.abstained for r in unanswerable), len(unanswerable)),
         "false_abstention_rate": _share(sum(r.abstained for r in answerable), len(answerable)),
+        # How well the confidence tells right drafts from wrong ones (0.5: not at all).
+        "auroc": auroc(
+            [r.confidence for r in results if r.confidence is not None],
+            [r.draft_correct for r in results if r.confidence is not None],
+        ),
+        "unsure": sum(r.grade == "unsure" for r in results),
+        # Drafts grounding dropped as unsupported although the reader's reply held the answer.
+        "unsupported_right": sum(r.unsupported_right for r in results),
+        # Of the unsure replies to answerable questions, the share whose quote holds the answer.
+        "unsure_quote_right": _share(
+            sum(bool(r.unsure_quote_right) for r in results),
+            sum(r.unsure_quote_right is not None for r in results),
+        ),
         "latency_p50_s": float(np.percentile(latencies, 50)),
         "latency_p95_s": float(np.percentile(latencies, 95)),
     }
+
+
+def auroc(scores: list[float], labels: list[bool]) -> float | None:
+    """The probability that a right draft scores above a wrong one (ties count half); None
+    without both kinds."""
+    right = np.array([x for x, y in zip(scores, labels, strict=True) if y])
+    wrong = np.array([x for x, y in zip(scores, labels, strict=True) if not y])
+    if not len(right) or not len(wrong):
+        return None
+    above = (right[:, None] > wrong[None, :]).sum() + 0.5 * (right[:, None] == wrong[None, :]).sum()
+    return float(above / (len(right) * len(wrong)))
 
 
 def by_kind(results: list[ItemResult]) -> dict[str, dict[str, float | int]]:
@@ -242,6 +284,7 @@ def by_kind(results: list[ItemResult]) -> dict[str, dict[str, float | int]]:
             "handled_right": good / len(group),
             "answered_wrong": wrong,
             "abstained": sum(r.abstained for r in group),
+            "unsure": sum(r.grade == "unsure" for r in group),
         }
     return kinds
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .anchors import Vocabulary, anchors
 from .prompts import rewrite_messages
 from .readers import Reader
 from .text import terms
@@ -45,10 +46,23 @@ def standalone_question(
     if not needs_rewrite(question, history):
         return question
     recent = [(str(q), str(a)) for q, a in (history or [])][-turns:]
-    rewritten = _clean(reader.complete(rewrite_messages(question, recent), max_new_tokens=48))
+    rewritten = _clean(reader.complete(rewrite_messages(question, recent), max_new_tokens=40))
     # A rewrite must still be a question about something: otherwise keep the user's words and
     # give retrieval the last exchange for context.
     if not rewritten or len(rewritten) > 400 or not terms(rewritten):
         last_q, last_a = recent[-1]
         return f"{question} ({last_q} {last_a})"
-    return rewritten
+    return keep_subject(rewritten, recent[-1][0])
+
+
+def keep_subject(rewritten: str, previous: str) -> str:
+    """The rewrite with the previous question's names, places and years that it dropped,
+    when it kept none of them: "And what did the USGS give?" after a question about the
+    Dravik quake is still about the Dravik quake."""
+    before = [a for a in anchors(previous) if a.kind in ("name", "year", "date")]
+    now = Vocabulary.of(rewritten)
+    if not before or any(now.holds(a) for a in before):
+        return rewritten
+    asked = set(terms(rewritten))
+    kept = [a.text for a in before if not a.words & asked]
+    return f"{rewritten.rstrip('?')} ({', '.join(kept)})?" if kept else rewritten

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .anchors import numbers as numbers_in
 from .answers import Citation, Passage
 from .embedding import Embedder
 from .text import MARKER, Span, marker_numbers, name_terms, split_sentences, strip_markers, terms
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # The reader sometimes names its sources ("According to Excerpt 2, ...", "The excerpt states
 # that ..."): that is a citation, not content, and its number is no fact to check.
 _ATTRIBUTION = re.compile(
@@ -79,10 +79,6 @@ def _evidence(passages: list[Passage]) -> list[Evidence]:
     return found
 
 
-def _numbers(text: str) -> set[str]:
-    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
-
-
 def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
     """The reply's sentences without markers, each with the passage numbers it cited."""
     result = []
@@ -137,14 +133,15 @@ def ground(
             # It only restates the question, or gives no quantity where one was asked.
             grounded.append(GroundedSentence(sentence, None, 0.0, restates=True))
             continue
-        numbers = _numbers(sentence)
+        # A number the question gave ("the 2017 quake") is no new fact to find in a passage.
+        numbers = numbers_in(sentence) - numbers_in(question)
         scores = np.empty(len(evidence))
         for j, e in enumerate(evidence):
             coverage = len(novel & window_terms[j]) / len(novel)
             score = 0.6 * coverage + 0.4 * float(similarity[i, j])
             if e.passage in cited:
                 score += CITED_PASSAGE_BONUS
-            if numbers - _numbers(passage_text[e.passage]):
+            if numbers - numbers_in(passage_text[e.passage]):
                 score = 0.0  # a number the passage never gives is not supported by it
             scores[j] = score
         top = float(scores.max())

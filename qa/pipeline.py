@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from . import context
 from .answerer import Answerer, Update
 from .answers import Answer, Passage
 from .collection import Collection
@@ -49,7 +50,7 @@ class QA:
         self.index = self.collection.index
         self.retriever = Retriever(self.index, self.embedder, settings.candidates, settings.rrf_k)
         self.reader = shared_reader(settings, self.progress)
-        self.answerer = Answerer(settings, self.embedder, self.reader)
+        self.answerer = Answerer(settings, self.embedder, self.reader, self.retriever.vocabulary)
 
     @property
     def settings(self) -> Settings:
@@ -105,7 +106,10 @@ class QA:
             except IndexWriteError as exc:  # answer from the index as it was; say why
                 log.error("%s", exc)
                 self.collection.warnings = [str(exc)]
-            return self.retriever.retrieve(question, self.settings.top_k)
+            passages = self.retriever.retrieve(question, self.settings.top_k)
+            return context.select(
+                question, passages, self.index, self.embedder, self.settings.context_chars
+            )
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Update]:
         """Answer `question`, yielding sources as soon as they are found, then answer text."""

@@ -9,6 +9,11 @@ from .answers import Citation, Passage
 from .text import strip_markers
 
 NOT_FOUND = "NOT FOUND"
+# Where a prompt's parts meet. The reader keeps the computed state of the parts before the last
+# (readers/llama.py), so fixed text goes first, then the excerpts, then the question: the
+# instruction is read once per process, and the probes that ask again about the same excerpts
+# (probes.py) read only their question and answer.
+PART = "\x1e"
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant that answers questions about news articles using only the "
@@ -41,16 +46,31 @@ def declined(reply: str) -> bool:
     return not reply.strip() or bool(_DECLINE.search(reply))
 
 
+def excerpts_text(passages: list[Passage]) -> str:
+    """The excerpts, numbered, under one title line per article (a title costs as many tokens
+    as a sentence, and several excerpts often come from one article)."""
+    blocks: list[str] = []
+    previous = None
+    for n, p in enumerate(passages, 1):
+        if p.chunk.source != previous:
+            blocks.append(f'From "{p.chunk.title}":')
+            previous = p.chunk.source
+        blocks[-1] += f"\n[{n}] {' '.join(p.chunk.text.split())}"
+    return "\n\n".join(blocks)
+
+
 def answer_messages(
-    question: str, passages: list[Passage], instruction: str = INSTRUCTION
+    question: str, passages: list[Passage], instruction: str = "", asked: str | None = None
 ) -> list[dict[str, str]]:
-    """The chat for one question. The question comes before the excerpts as well as after: a
-    1.5B model that reads the excerpts knowing what it looks for declines far less often when
-    the answer is there. It is not asked for citation markers: grounding assigns them."""
-    excerpts = "\n\n".join(
-        f'Excerpt {n} (from "{p.chunk.title}"):\n{p.chunk.text}' for n, p in enumerate(passages, 1)
-    )
-    user = f"Question: {question}\n\n{excerpts}\n\nQuestion: {question}\n\n{instruction}"
+    """The chat for one question: the instruction, the question, the excerpts, then the
+    question again (`asked`, when a probe states another one there) and an instruction of this
+    call's own. A 1.5B reader that reads the excerpts knowing what it looks for declines far
+    less often when the answer is there; the last statement comes after the excerpts so that a
+    probe that changes it reuses their computed state. It is not asked for citation markers:
+    grounding assigns them."""
+    last = f"Question: {asked or question}" + (f"\n\n{instruction}" if instruction else "")
+    excerpts = f"Question: {question}\n\n{excerpts_text(passages)}\n\n"
+    user = f"{INSTRUCTION}\n\n{PART}{excerpts}{PART}{last}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -75,7 +95,8 @@ def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict
         lines.append(f"User: {q}")
         lines.append(f"Assistant: {a}")
     conversation = "\n".join(lines)
-    user = f"Conversation:\n{conversation}\n\nLast question: {question}\n\nRewritten question:"
+    last = f"Last question: {question}\n\nRewritten question:"
+    user = f"{PART}Conversation:\n{conversation}\n\n{last}"
     return [{"role": "system", "content": REWRITE_PROMPT}, {"role": "user", "content": user}]
 
 

@@ -47,7 +47,10 @@ class Settings:
     chunk_overlap_sentences: int = 1
 
     # Retrieval.
-    top_k: int = 3  # passages given to the reader
+    top_k: int = 8  # passages whose sentences are scored for the reader (see context.py)
+    # The reader is given the best of those sentences with their neighbours, this many
+    # characters in all (about a quarter as many prompt tokens).
+    context_chars: int = 900
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
     # Dense search is exact below this many passages, IVF (approximate) above: see index/dense.py.
@@ -76,7 +79,15 @@ class Settings:
     # calibrator on the development questions; 0 shows every draft. `calibration` is a calibrator
     # file from `python -m qa calibrate`; empty: the one packaged for the packaged reader.
     min_confidence: float = -1.0
+    # Below `min_confidence`, a draft whose confidence reaches this is shown as what the articles
+    # may say, with its quote, but not stated (Answer.grade "unsure"); below 0, the calibrator's.
+    min_unsure: float = -1.0
     calibration: str = ""
+    # The reader's own checks of a cited draft, from the state of the excerpts it read
+    # (probes.py): "binding" (the answer scored again with the question's anchor swapped),
+    # "agreement" (sampled replies); comma-separated, empty for none.
+    probes: str = "binding"
+    agreement_samples: int = 4
     # Strict mode: the reader's P(yes) that the cited sentences say the answer must reach this,
     # else the bot abstains (see verification.py). 0, the default, skips the check: at 0.8 it
     # withheld six right answers on the dev set to stop four wrong ones (README, "Answer quality").

@@ -19,7 +19,7 @@ SCRIPTS = {p.stem for p in (ROOT / "benchmarks").glob("*.py")} - {"synthetic", "
 
 # Smallest useful run of each script, and a line of the table it must print.
 RUNS = {
-    "answering": (["--limit", "1", "--backends", "llama_cpp"], "| full_answer_p50_s |"),
+    "answering": (["--limit", "1"], "| full_answer_p50_s |"),
     "indexing": (["--chunks", "20", "--sizes", "200,400"], "| index chunks |"),
     "load": (["--questions", "2"], "| answered | 2 |"),
     "search": (["--sizes", "1000", "--rebuild"], "| ivf |"),

@@ -40,18 +40,35 @@ def test_signals_notice_a_quote_that_gives_the_name_for_something_else(embedder)
     assert set(won) == set(SIGNALS) and all(isinstance(v, float) for v in won.values())
 
 
-def test_calibrator_fits_saves_and_loads(tmp_path: Path):
+@pytest.mark.parametrize("boosted", [False, True])
+def test_calibrator_fits_saves_and_loads(tmp_path: Path, boosted: bool):
     rows = [{name: 0.5 for name in SIGNALS} for _ in range(20)]
     for i, row in enumerate(rows):
         row["support"], row["echo_in_quote"] = 0.5 + i / 40, float(i % 2)
     labels = [r["support"] > 0.75 or r["echo_in_quote"] == 1.0 for r in rows]
-    calibrator = Calibrator.fit(rows, labels, target=0.9)
+    calibrator = Calibrator.fit(rows, labels, target=0.9, boosted=boosted)
     high = calibrator.probability({**rows[0], "support": 0.95, "echo_in_quote": 1.0})
     low = calibrator.probability({**rows[0], "support": 0.5, "echo_in_quote": 0.0})
     assert high > 0.5 > low
     calibrator.save(tmp_path / "c.json", fitted_on=["x.json"])
     assert Calibrator.load(tmp_path / "c.json") == calibrator
     assert Calibrator.load(tmp_path / "missing.json") is None
+
+
+def test_boosted_calibrator_learns_signals_that_matter_only_together():
+    """Where one signal's meaning turns on another, no weighted sum draws the line; shallow
+    trees do, and the saved trees give the fitted probabilities back."""
+    rows, labels = [], []
+    for i in range(80):
+        a, b = float(i % 2), float((i // 2) % 2)
+        rows.append({"anchor_level": a, "bind_swap": b + (i % 7) / 100})
+        labels.append(a == b)
+    features = ("anchor_level", "bind_swap")
+    boosted = Calibrator.fit(rows, labels, features=features, boosted=True)
+    logistic = Calibrator.fit(rows, labels, features=features)
+    corners = [{"anchor_level": a, "bind_swap": b} for a in (0.0, 1.0) for b in (0.0, 1.0)]
+    assert [boosted.probability(c) > 0.8 for c in corners] == [True, False, False, True]
+    assert all(0.3 < logistic.probability(c) < 0.7 for c in corners)
 
 
 def test_threshold_is_the_lowest_that_reaches_the_target():

@@ -163,6 +163,7 @@ def test_selective_answering_figures():
         "handled_right": 0.0,
         "answered_wrong": 1,
         "abstained": 0,
+        "unsure": 0,
     }
     assert kinds["factoid"]["handled_right"] == 0.5
     rows = {row["threshold"]: row for row in risk_coverage(results, (0.0, 0.6, 0.95))}
@@ -171,7 +172,7 @@ def test_selective_answering_figures():
     assert rows[0.6]["answered_precision"] == 1.0 and rows[0.6]["abstention_rate"] == 1.0
     assert rows[0.95]["answered_precision"] is None and rows[0.95]["coverage"] == 0.0
     assert "| 0.600 | 1.000 | 0.667 | 1.000 |" in risk_coverage_table(list(rows.values()))
-    assert "| near_miss | 1 | 0.00 | 1 | 0 |" in kind_table(kinds)
+    assert "| near_miss | 1 | 0.00 | 1 | 0 | 0 |" in kind_table(kinds)
 
 
 def test_reports_round_trip_for_calibration(tmp_path: Path):
@@ -182,13 +183,17 @@ def test_reports_round_trip_for_calibration(tmp_path: Path):
     assert read_results(tmp_path / "r.json") == [result]
 
 
-CIVIC = DATA / "civic"
+CIVIC, REPORTS = DATA / "civic", DATA / "reports"
 # Each question file and the folder of articles it asks about.
 SETS = {
     "dev_qa.jsonl": SEEDS,
     "holdout_qa.jsonl": SEEDS,
+    "seeds_mixed_holdout_qa.jsonl": SEEDS,
     "civic_dev_qa.jsonl": CIVIC,
     "civic_holdout_qa.jsonl": CIVIC,
+    "civic_mixed_holdout_qa.jsonl": CIVIC,
+    "reports_dev_qa.jsonl": REPORTS,
+    "reports_holdout_qa.jsonl": REPORTS,
 }
 KINDS = {"factoid", "number", "date", "paraphrase", "relation", "followup"}
 KINDS |= {"near_miss", "off_topic"}  # the unanswerable kinds

@@ -186,3 +186,48 @@ def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
     assert span.strip() and span.strip() in source
     assert "Xinhua" in span
     assert len(tokens.values) >= 1 and all(0 < p <= 1 for p in tokens.values)
+
+
+@pytest.mark.slow
+def test_the_kept_prompt_state_changes_no_answer(seed_qa):
+    """A prompt's leading parts are read once and kept; the next question's answer, with its
+    token probabilities, is the same as when every part is read from scratch."""
+    from qa.prompts import answer_messages
+    from qa.readers import TokenProbabilities
+
+    reader = seed_qa.reader
+    if reader.backend != "llama_cpp":
+        pytest.skip("only the llama.cpp backend keeps prompt state")
+    first = answer_messages(
+        "Where did Jake Sullivan and Wang Yi hold talks?",
+        seed_qa.retrieve("Where did Jake Sullivan and Wang Yi hold talks?"),
+    )
+    second_q = "Who did Wang Yi meet in Moscow?"
+    second = answer_messages(second_q, seed_qa.retrieve(second_q))
+
+    def run(messages):
+        tokens = TokenProbabilities()
+        return "".join(reader.stream(messages, 24, tokens=tokens)), tokens.values
+
+    reader.warm_up()
+    reader._cached = []  # nothing kept: every part is read
+    fresh = run(second)
+    run(first)  # keeps the instruction's state, then reads other excerpts
+    assert reader._cached and reader._cached[0] == reader._parts(second)[0]
+    kept = run(second)
+    assert kept == fresh
+
+
+@pytest.mark.slow
+def test_the_reader_scores_a_reply_it_did_not_write(seed_qa):
+    from qa.prompts import answer_messages
+
+    question = "Where did Jake Sullivan and Wang Yi hold talks?"
+    messages = answer_messages(question, seed_qa.retrieve(question))
+    right = seed_qa.reader.continuation_logprobs(messages, "They held talks in Malta.")
+    wrong = seed_qa.reader.continuation_logprobs(messages, "They held talks in Paris.")
+    assert len(right) == len(wrong) >= 5 and all(v <= 0 for v in right)
+    assert sum(right) > sum(wrong)
+    samples = seed_qa.reader.samples(messages, 3, max_new_tokens=16)
+    assert len(samples) == 3 and all(s.strip() for s in samples)
+    assert seed_qa.reader.samples(messages, 3, max_new_tokens=16) == samples  # seeded

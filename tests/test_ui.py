@@ -145,6 +145,24 @@ def test_an_abstention_says_why_and_folds_the_passages_checked():
     assert "/tmp/{odd}/" in render_answer(no_articles)  # the pipeline's own text, as written
 
 
+def test_an_unsure_reply_shows_what_the_articles_may_say_with_its_quote_not_as_the_answer():
+    text = "Arto Kell is the mayor of Port Vessa."
+    chunk = Chunk("x.txt", "Ferry capsizes", text, 0, len(text), ())
+    answer = Answer(
+        "Who is the mayor of Port Vessa?",
+        "The articles may say: Arto Kell is the mayor [1]. I could not confirm it.",
+        [Citation(1, "x.txt", "Ferry capsizes", text, 0, len(text))],
+        passages=[Passage(0, chunk, 1.0, 1.0, 2)],
+        reason="unsure",
+        draft="Arto Kell is the mayor [1].",
+    )
+    assert answer.abstained and answer.grade == "unsure"
+    rendered = render_answer(answer)
+    assert "Not sure" in rendered and 'href="#src-1-1"' in rendered
+    assert f"<mark>{text}</mark>".replace(".", ".") in html.unescape(rendered)
+    assert "may say" in copy_text(answer)
+
+
 def test_quote_context_is_cut_at_word_boundaries():
     before, after = _words_around("word " * 100, " next" * 100)
     assert before.startswith("… word") and after.endswith("next …")

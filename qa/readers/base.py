@@ -86,6 +86,40 @@ class Reader:
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_new_tokens)).strip()
 
+    def continuation_logprobs(
+        self, messages: list[dict[str, str]], continuation: str
+    ) -> list[tuple[str, float]]:
+        """Each token of `continuation` with its log-probability as the start of the reply to
+        `messages`: how likely the reader finds an answer it did not write itself."""
+        self.warm_up()
+        with self._generate_lock:
+            return self._continuation_logprobs(messages, continuation)
+
+    def _continuation_logprobs(
+        self, messages: list[dict[str, str]], continuation: str
+    ) -> list[tuple[str, float]]:
+        raise NotImplementedError
+
+    def samples(
+        self,
+        messages: list[dict[str, str]],
+        count: int,
+        temperature: float = 0.7,
+        max_new_tokens: int | None = None,
+    ) -> list[str]:
+        """`count` replies sampled at `temperature` (seeded, so reproducible): how much the
+        reader agrees with itself."""
+        self.warm_up()
+        with self._generate_lock:
+            return self._samples(
+                messages, count, temperature, max_new_tokens or self.settings.max_new_tokens
+            )
+
+    def _samples(
+        self, messages: list[dict[str, str]], count: int, temperature: float, max_new_tokens: int
+    ) -> list[str]:
+        raise NotImplementedError
+
     def yes_probability(self, messages: list[dict[str, str]]) -> float:
         """The model's P(Yes) against P(No) as the first word of its reply to `messages`."""
         self.warm_up()

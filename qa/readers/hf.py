@@ -9,8 +9,14 @@ import threading
 from collections.abc import Iterator
 
 from ..models import ModelUnavailable, reader_path
+from ..prompts import PART
 from .base import Reader
-from .hooks import LogitsHook
+from .hooks import LogitsHook, log_softmax
+
+
+def _whole(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The chat without its part marks: this backend keeps no state between prompts."""
+    return [{**m, "content": m["content"].replace(PART, "")} for m in messages]
 
 
 class TransformersReader(Reader):
@@ -55,7 +61,7 @@ class TransformersReader(Reader):
         from transformers import LogitsProcessorList, TextIteratorStreamer
 
         inputs = self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            _whole(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         streamer = TextIteratorStreamer(
             self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600
@@ -87,6 +93,25 @@ class TransformersReader(Reader):
         worker.join()
         if errors:
             raise errors[0]
+
+    def _continuation_logprobs(
+        self, messages: list[dict[str, str]], continuation: str
+    ) -> list[tuple[str, float]]:
+        import torch
+
+        prompt = self._tokenizer.apply_chat_template(
+            _whole(messages), add_generation_prompt=True, return_dict=True
+        )["input_ids"]
+        tokens = self._tokenize(continuation)
+        if not tokens:
+            return []
+        ids = torch.tensor([[*prompt, *tokens]])
+        with torch.inference_mode():
+            logits = self._model(ids).logits[0, len(prompt) - 1 : -1].float().numpy()
+        return [
+            (self._tokenizer.decode([t]), float(log_softmax(row)[t]))
+            for row, t in zip(logits, tokens, strict=True)
+        ]
 
     def _tokenize(self, text: str) -> list[int]:
         return self._tokenizer.encode(text)

@@ -17,6 +17,13 @@ def probabilities(scores) -> np.ndarray:
     return row / row.sum()
 
 
+def log_softmax(row: np.ndarray) -> np.ndarray:
+    """The log-probabilities of one row of logits."""
+    row = np.asarray(row, np.float64)
+    shifted = row - row.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
 class DeclineGate:
     """Takes the decline decision at the first answer token, explicitly and measurably.
 

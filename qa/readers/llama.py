@@ -1,13 +1,23 @@
-"""The packaged GGUF run by llama.cpp (`llama-cpp-python`) on its 4-bit weights."""
+"""The packaged GGUF run by llama.cpp (`llama-cpp-python`) on its 4-bit weights.
+
+Reading the prompt is most of an answer's cost on a CPU, so the computed state of a prompt's
+leading parts is kept: a prompt comes in parts (`prompts.PART`), each evaluated as its own batch,
+and a part already in the cache behind the same earlier parts is not read again. Because every
+part is evaluated the same way whether the parts before it were cached or not, an answer is the
+same, bit for bit, with and without the kept state.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 
+import numpy as np
+
 from ..models import ModelUnavailable, reader_gguf
+from ..prompts import PART
 from .base import Reader
-from .hooks import LogitsHook
+from .hooks import LogitsHook, log_softmax
 
 
 class LlamaCppReader(Reader):
@@ -46,10 +56,65 @@ class LlamaCppReader(Reader):
             )
         except Exception as exc:
             raise ModelUnavailable(f"Cannot load the reader model {path!r}: {exc}") from exc
+        self._cached: list[list[int]] = []  # the prompt parts whose state the context holds
+        self._ends = set(self._end_tokens())
         self.progress("Reader model loaded.")
 
-    def _prompt(self, messages: list[dict[str, str]]) -> str:
-        return self._formatter(messages=messages).prompt
+    def _parts(self, messages: list[dict[str, str]]) -> list[list[int]]:
+        """The chat's prompt, tokenized part by part."""
+        prompt = self._formatter(messages=messages).prompt
+        return [
+            self._llm.tokenize(part.encode(), add_bos=False, special=True)
+            for part in prompt.split(PART)
+            if part
+        ]
+
+    def _read(self, parts: list[list[int]], extra: list[int] | None = None) -> list[np.ndarray]:
+        """Bring the context to `parts`: parts already held behind the same earlier parts are
+        kept, the rest evaluated one part per batch. The last part is always evaluated, so its
+        logits are fresh. With `extra`, those tokens are read in the last part's batch and the
+        logits that predict each of them are returned."""
+        keep = 0
+        while (
+            keep < len(parts) - 1 and keep < len(self._cached) and self._cached[keep] == parts[keep]
+        ):
+            keep += 1
+        self._llm.n_tokens = sum(map(len, parts[:keep]))
+        self._cached = parts[:keep]
+        for part in parts[keep:-1]:
+            self._llm.eval(part)
+            self._cached.append(part)
+        if extra is None:
+            self._llm.eval(parts[-1])
+            self._cached.append(parts[-1])
+            return []
+        return self._scored_batch(parts[-1], extra)
+
+    def _scored_batch(self, part: list[int], extra: list[int]) -> list[np.ndarray]:
+        """Evaluate `part` and `extra` as one batch keeping the logits of the positions that
+        predict each `extra` token (the last of `part`, then all of `extra` but its last)."""
+        llm = self._llm
+        batch = [*part, *extra[:-1]]
+        while len(batch) > llm.n_batch:  # only the tail needs its logits
+            llm.eval(batch[: llm.n_batch])
+            batch = batch[llm.n_batch :]
+        start = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, start, -1)
+        llm._batch.set_batch(batch=batch, n_past=start, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[start : start + len(batch)] = batch
+        llm.n_tokens = start + len(batch)
+        n_vocab = llm.n_vocab()
+        first = len(batch) - len(extra)
+        return [
+            np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(n_vocab,)).copy()
+            for i in range(first, len(batch))
+        ]
+
+    def _logits(self) -> np.ndarray:
+        """The logits after the last evaluated token."""
+        pointer = self._llm._ctx.get_logits_ith(-1)
+        return np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),)).copy()
 
     def _generate(
         self,
@@ -57,23 +122,71 @@ class LlamaCppReader(Reader):
         max_new_tokens: int,
         gate: LogitsHook | None,
     ) -> Iterator[str]:
-        from llama_cpp import LogitsProcessorList
+        parts = self._parts(messages)
+        self._read(parts)
+        ids = [t for p in parts for t in p]
+        yield from self._decode(ids, self._logits(), max_new_tokens, gate)
 
-        # Recompute the whole prompt: reusing a cached prefix evaluates its last token alone,
-        # which shifts the logits slightly, and greedy answers must not depend on the last call.
-        self._llm.reset()
-        stream = self._llm.create_completion(
-            self._prompt(messages),
-            max_tokens=max_new_tokens,
-            temperature=0.0,
-            repeat_penalty=1.0,
-            stop=["<|im_end|>", "<|endoftext|>"],
-            logits_processor=LogitsProcessorList([gate]) if gate else None,
-            stream=True,
-        )
-        for chunk in stream:
-            if text := chunk["choices"][0]["text"]:
+    def _decode(
+        self,
+        ids: list[int],
+        logits: np.ndarray,
+        max_new_tokens: int,
+        gate: LogitsHook | None,
+        pick=None,
+    ) -> Iterator[str]:
+        """Generate after `ids`, whose last logits are `logits`: greedy, or `pick(logits)`."""
+        pending = b""
+        for _ in range(max_new_tokens):
+            if gate is not None:
+                logits = gate(np.asarray(ids), logits)
+            token = int(np.argmax(logits)) if pick is None else pick(logits)
+            if token in self._ends:
+                break
+            ids.append(token)
+            pending += self._llm.detokenize([token])
+            try:
+                text, pending = pending.decode(), b""
+            except UnicodeDecodeError:  # half a character: wait for the rest
+                text = ""
+            if text:
                 yield text
+            self._llm.eval([token])
+            logits = self._logits()
+        if pending:
+            yield pending.decode(errors="replace")
+
+    def _samples(
+        self, messages: list[dict[str, str]], count: int, temperature: float, max_new_tokens: int
+    ) -> list[str]:
+        parts = self._parts(messages)
+        self._read(parts)
+        ids = [t for p in parts for t in p]
+        first, end = self._logits(), self._llm.n_tokens
+        rng = np.random.default_rng(0)
+
+        def pick(logits: np.ndarray) -> int:
+            top = np.argpartition(logits, -40)[-40:]
+            p = np.exp((logits[top] - logits[top].max()) / temperature)
+            return int(top[rng.choice(len(top), p=p / p.sum())])
+
+        replies = []
+        for _ in range(count):
+            self._llm.n_tokens = end  # back to the prompt's state; the next eval cuts the rest
+            replies.append("".join(self._decode(list(ids), first, max_new_tokens, None, pick)))
+        return replies
+
+    def _continuation_logprobs(
+        self, messages: list[dict[str, str]], continuation: str
+    ) -> list[tuple[str, float]]:
+        tokens = self._tokenize(continuation)
+        if not tokens:
+            return []
+        rows = self._read(self._parts(messages), tokens)
+        return [
+            (self._llm.detokenize([t]).decode(errors="replace"), float(log_softmax(row)[t]))
+            for row, t in zip(rows, tokens, strict=True)
+        ]
 
     def _tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode(), add_bos=False)

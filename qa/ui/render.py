@@ -21,6 +21,7 @@ CSS = """
 .qa-source mark, .qa-source mark * { background: #ffe58a; color: #1f1f1f; }
 .qa-cursor { opacity: .6; }
 .qa-draft { opacity: .8; border-left: 3px dashed #8888; padding-left: .6em; }
+.qa-unsure { border-left: 3px dotted #d9a400; padding-left: .6em; }
 .qa-note { font-style: italic; }
 .qa-copy-text { display: none; }
 .qa-copy { margin-top: .5em; font-size: .85em; padding: .1em .6em; border: 1px solid #8888;
@@ -156,6 +157,8 @@ def _copy_button(answer: Answer) -> str:
 def render_answer(answer: Answer, turn: int = 1) -> str:
     """The final reply: the answer with linked sources, or why there is none and, folded,
     the passages that were checked."""
+    if answer.grade == "unsure":
+        return render_unsure(answer, turn)
     if answer.abstained:
         title = answer.passages[0].chunk.title if answer.passages else ""
         why = WHY[answer.reason].format(title=f"“{title}”") if answer.reason in WHY else answer.text
@@ -167,6 +170,19 @@ def render_answer(answer: Answer, turn: int = 1) -> str:
             )
         return text + _copy_button(dataclasses.replace(answer, text=why))
     text = f"<div>{_link_markers(answer.text, turn)}</div>"
+    if answer.citations:
+        text += render_sources(answer, turn)
+    return text + _copy_button(answer)
+
+
+def render_unsure(answer: Answer, turn: int) -> str:
+    """What the articles may say, not asserted: the drafted sentence marked as unconfirmed, and
+    its quote highlighted in context so the reader can judge it at a glance."""
+    text = (
+        '<div class="qa-unsure"><div class="qa-note">Not sure: the articles may say this, but I '
+        f"could not confirm it answers the question.</div>{_link_markers(answer.draft, turn)}"
+        "</div>"
+    )
     if answer.citations:
         text += render_sources(answer, turn)
     return text + _copy_button(answer)

@@ -1,0 +1,42 @@
+"""What the reader is given: the sentences that bear on the question, as runs of article text."""
+
+from pathlib import Path
+
+from qa.documents import load_articles
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def test_excerpts_are_short_runs_of_the_articles_own_text(seed_qa):
+    texts = {a.source: a.text for a in load_articles(SEEDS)[0]}
+    question = "Where did Jake Sullivan and Wang Yi hold talks?"
+    excerpts = seed_qa.retrieve(question)
+    budget = seed_qa.settings.context_chars
+    assert excerpts and sum(len(p.chunk.text) for p in excerpts) <= budget * 1.3
+    assert "Malta" in " ".join(p.chunk.text for p in excerpts)
+    for p in excerpts:
+        c = p.chunk
+        assert texts[c.source][c.start : c.end] == c.text
+        assert [texts[c.source][s.start : s.end] for s in c.sentences]  # whole sentences
+        assert c.sentences[0].start == c.start and c.sentences[-1].end == c.end
+
+
+def test_the_excerpts_come_from_more_passages_than_the_reader_used_to_read(seed_qa):
+    """Sentences are picked from the best `top_k` passages, not the first three whole."""
+    excerpts = seed_qa.retrieve("Who met Blinken at the UN, and who did Wang Yi meet in Moscow?")
+    assert len(excerpts) >= 2
+    text = " ".join(p.chunk.text for p in excerpts)
+    assert "Han Zheng" in text and "Lavrov" in text
+
+
+def test_a_question_naming_a_place_some_articles_hold_reads_those_first(seed_qa):
+    """Anchor-aware retrieval: articles that lack the question's name rank below."""
+    from qa.anchors import anchors
+
+    question = "What did Han Zheng say in Singapore?"
+    seed_qa.refresh()
+    passages = seed_qa.retriever.retrieve(question, 8)
+    singapore = anchors(question)[-1]
+    held = [seed_qa.retriever.vocabulary(p.chunk.source).holds(singapore) for p in passages]
+    assert any(not h for h in held)  # other articles were found too,
+    assert held == sorted(held, reverse=True)  # and rank below every one that names it
