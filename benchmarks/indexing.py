@@ -30,7 +30,7 @@ from qa.chunking import chunk_article  # noqa: E402
 from qa.embedding import Embedder  # noqa: E402
 from qa.ingest import Ingest  # noqa: E402
 from qa.settings import ROOT, Settings  # noqa: E402
-from qa.store import open_store  # noqa: E402
+from qa.stores import open_store  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 

@@ -32,7 +32,7 @@ from qa.index import ArticleIndex  # noqa: E402
 from qa.ingest import Ingest  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.settings import ROOT, Settings  # noqa: E402
-from qa.store import open_store  # noqa: E402
+from qa.stores import open_store  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "dev_qa.jsonl"
 

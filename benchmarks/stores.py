@@ -29,7 +29,7 @@ from qa.chunking import chunk_article  # noqa: E402
 from qa.ingest import Ingest  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.store import open_store  # noqa: E402
+from qa.stores import open_store  # noqa: E402
 
 
 def measure(size: int, backend: str) -> dict[str, object]:

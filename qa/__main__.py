@@ -1,4 +1,5 @@
-"""Command line: `python -m qa index [FOLDER]`, `ask "..."`, `eval QA_FILE.jsonl`, `chat`."""
+"""Command line: `python -m qa index [FOLDER]`, `add URL-or-FILE`, `ask "..."`,
+`eval QA_FILE.jsonl`, `calibrate`, `chat`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 
 from . import eval_report, evaluation, machine
 from .confidence import PACKAGED, SIGNALS, Calibrator
+from .converters import display_date
+from .library import ArticleRejected
 from .models import ModelUnavailable
 from .pipeline import QA
 from .settings import SettingError, Settings
@@ -36,6 +39,24 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0 if qa.index.articles else 1
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    qa = _qa(args)
+    failed = 0
+    for link in args.links:
+        try:
+            added = qa.add_link(link)
+        except ArticleRejected as exc:
+            print(f"not added: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        said = ", ".join(filter(None, (added.outlet, display_date(added.date))))
+        print(
+            f"added {added.source}: {added.title}{f' ({said})' if said else ''}, "
+            f"{added.count} passage{'s' if added.count != 1 else ''}"
+        )
+    return 1 if failed else 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _qa(args)
     history = [tuple(pair.split("|||", 1)) for pair in args.history or []]
@@ -49,7 +70,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if result.grade == "unsure":
                 print("(not sure: check the quote below before relying on it)")
             for c in result.citations:
-                print(f"\n[{c.number}] {c.title} ({c.source}, characters {c.start}-{c.end})")
+                said = "".join(f"{part}, " for part in (c.outlet, display_date(c.date)) if part)
+                print(f"\n[{c.number}] {c.title} ({said}{c.source}, characters {c.start}-{c.end})")
                 print(f"    {c.quote}")
             return 0
         elif update.kind == "token" and args.stream:
@@ -140,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "--store", help="a Milvus Lite .db path or a Milvus URI (default: FAISS in index/)"
     )
     p.set_defaults(func=cmd_index)
+    p = sub.add_parser("add", help="fetch web pages or copy files into the articles, and index")
+    p.add_argument("links", nargs="+", metavar="URL-or-FILE", help="an http(s) address or a path")
+    p.set_defaults(func=cmd_add)
     p = sub.add_parser("ask", help="answer one question and print its sources")
     p.add_argument("question")
     p.add_argument("--history", action="append", metavar="Q|||A", help="an earlier exchange")

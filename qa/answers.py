@@ -23,7 +23,8 @@ class Passage:
 class Citation:
     """One `[number]` in an answer: the exact article sentence that supports it.
 
-    `quote` is copied from the article by offsets, so `article_text[start:end] == quote`.
+    `quote` is copied from the article's stored text by offsets, so
+    `article_text[start:end] == quote` (for a saved page, the text extracted from it).
     """
 
     number: int
@@ -32,6 +33,9 @@ class Citation:
     quote: str
     start: int
     end: int
+    date: str | None = None  # the article's publication date, ISO yyyy-mm-dd, where known
+    url: str = ""  # the page it came from, where known
+    outlet: str = ""  # who published it ("USA Today"), where known
 
 
 @dataclass(frozen=True)

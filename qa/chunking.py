@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .converters import ArticleMeta
 from .documents import Article
 from .text import Span
 
@@ -22,6 +23,7 @@ class Chunk:
     start: int
     end: int
     sentences: tuple[Span, ...]  # absolute offsets in the article of each sentence
+    meta: ArticleMeta = ArticleMeta()  # the article's date, outlet, ...: for its citations
 
 
 def _segments(article: Article) -> list[list[Span]]:
@@ -51,7 +53,15 @@ def chunk_article(article: Article, max_chars: int = 600, overlap: int = 1) -> l
             sentences = tuple(run[first : last + 1])
             start, end = sentences[0].start, sentences[-1].end
             chunks.append(
-                Chunk(article.source, article.title, article.text[start:end], start, end, sentences)
+                Chunk(
+                    article.source,
+                    article.title,
+                    article.text[start:end],
+                    start,
+                    end,
+                    sentences,
+                    article.meta,
+                )
             )
             if last + 1 >= len(run):
                 break

@@ -9,13 +9,14 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import library
+from . import fetch, library
 from .documents import FolderScanner
 from .embedding import Embedder
 from .ingest import Ingest
 from .library import ArticleRejected
 from .settings import Settings
-from .store import IndexCorrupt, IndexedArticle, SyncReport, open_store
+from .store import IndexCorrupt, IndexedArticle, SyncReport
+from .stores import open_store
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,12 @@ class Collection:
         self.settings = settings
         self.progress = progress
         self.index = open_store(settings, embedder)
-        self.ingest = Ingest(embedder, settings.chunk_chars, settings.chunk_overlap_sentences)
+        self.ingest = Ingest(
+            embedder,
+            settings.chunk_chars,
+            settings.chunk_overlap_sentences,
+            settings.max_page_bytes,
+        )
         self.warnings: list[str] = []
         self.lock = threading.RLock()  # held while the index changes or is searched
         self._loaded = False
@@ -87,12 +93,28 @@ class Collection:
             self.refresh()
             name = library.safe_name(name)
             known = {a.sha256 for a in self.index.articles.values()}
-            library.check_article(name, data, self.settings.max_upload_bytes, known)
+            urls = {a.url for a in self.index.articles.values() if a.url}
+            s = self.settings
+            library.check_article(name, data, s.max_upload_bytes, known, s.max_page_bytes, urls)
             source = library.save_article(self.settings.articles_dir, name, data)
             self.refresh()
             if source not in self.index.articles:
                 raise ArticleRejected(f"{source} was saved but could not be indexed.")
             return self.index.articles[source]
+
+    def add_link(self, link: str) -> IndexedArticle:
+        """Fetch a web page (an http(s) address) or copy a local file into the folder, as an
+        upload; `ArticleRejected` says why it could not be added."""
+        link, s = (link or "").strip(), self.settings
+        if not link:
+            raise ArticleRejected("Give a web address (https://...) or the path of a file.")
+        self._check_writable()
+        if fetch.is_link(link):
+            data = fetch.fetch_page(link, s.max_page_bytes, s.fetch_timeout)
+            return self.add_article(fetch.page_name(link), data)
+        name = library.safe_name(link)
+        limit = library.size_limit(name, s.max_upload_bytes, s.max_page_bytes)
+        return self.add_article(name, fetch.read_file(link, limit))
 
     def _check_writable(self) -> None:
         if not self.settings.watch_folder:

@@ -172,5 +172,5 @@ def _excerpt(article: _Article, run: list[Span]) -> Passage:
     for a, b in zip(run, run[1:], strict=False):
         pieces.append(article.slice(a.end, b.end) or "")
     p, c = article.passage, article.passage.chunk
-    chunk = Chunk(c.source, c.title, "".join(pieces), run[0].start, run[-1].end, tuple(run))
+    chunk = Chunk(c.source, c.title, "".join(pieces), run[0].start, run[-1].end, tuple(run), c.meta)
     return Passage(p.chunk_id, chunk, p.score, p.dense_score, p.keyword_hits)

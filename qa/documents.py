@@ -1,8 +1,11 @@
-"""Articles: reading a folder of `.txt`/`.md` files and finding which sentences are content.
+"""Articles: reading a folder of `.txt`/`.md` files and saved `.html` pages, and finding which
+sentences are content.
 
-Scraped news pages carry web boilerplate (donation appeals, "Popular posts from this blog",
-"Comments" blocks). It is not deleted from the text, because citation offsets point into the file
-as read; instead each article lists the sentence spans that are real content.
+Each file becomes stored text and metadata through its format's converter (`qa.converters`):
+a text file's text as it is, a page's extracted story. Citation offsets point into that stored
+text. Scraped news text carries web boilerplate (donation appeals, "Popular posts from this
+blog", "Comments" blocks); it is not deleted from the text, so that offsets stay those of the
+text as read; instead each article lists the sentence spans that are real content.
 """
 
 from __future__ import annotations
@@ -17,11 +20,22 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .converters import (
+    MAX_PAGE_BYTES,
+    SUFFIXES,
+    ArticleError,
+    ArticleMeta,
+    Converted,
+    check_page_size,
+    convert,
+    is_page,
+)
+from .converters.text import convert_text
 from .text import Span, split_sentences
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = SUFFIXES
 
 # A line that opens the page's trailing furniture: everything after it is not the article.
 _TRAILER = re.compile(
@@ -41,63 +55,60 @@ _APPEAL = re.compile(
 _APPEAL_GAP = 3
 
 
-class ArticleError(ValueError):
-    """An article file that cannot be used: binary, not UTF-8, unreadable or empty."""
-
-
 @dataclass(frozen=True)
 class Article:
     """One article file as read, with the spans of its content sentences."""
 
     source: str  # file name relative to the articles folder
     title: str
-    text: str
+    text: str  # the stored text: citation offsets point into it
     sha256: str  # of the file's bytes: the index re-embeds an article only when this changes
     content: tuple[Span, ...]
+    meta: ArticleMeta = ArticleMeta()
 
 
-def read_article(path: Path, source: str) -> Article:
+def read_article(path: Path, source: str, max_page_bytes: int = MAX_PAGE_BYTES) -> Article:
     """Read one article file; raises `ArticleError` with a reason a person can act on."""
     try:
+        if is_page(source):  # a page over the limit is refused unread
+            check_page_size(path.stat().st_size, source, max_page_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
-    return decode_article(data, source)
+    return decode_article(data, source, max_page_bytes)
 
 
-def decode_article(data: bytes, source: str) -> Article:
-    """An `Article` from a file's bytes; raises `ArticleError` for binary or non-UTF-8 data."""
-    if b"\x00" in data[:8192]:
-        raise ArticleError(f"{source}: looks binary, not a text article")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ArticleError(
-            f"{source}: is not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from exc
-    return parse_article(text, source, hashlib.sha256(data).hexdigest())
+def decode_article(data: bytes, source: str, max_page_bytes: int = MAX_PAGE_BYTES) -> Article:
+    """An `Article` from a file's bytes, by its format's converter; `ArticleError` for binary
+    data, text in no detectable encoding, a page too large or without story text."""
+    return article_from(convert(data, source, max_page_bytes), source, data)
 
 
-def parse_article(text: str, source: str, sha256: str | None = None) -> Article:
-    """An `Article` from text: the first non-empty line is its title."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    title = next((line.strip() for line in text.split("\n") if line.strip()), "")
-    if not title:
-        raise ArticleError(f"{source}: is empty")
-    digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
-    title = re.sub(r"^#+\s*", "", title)  # a Markdown heading
-    return Article(source, title, text, digest, content_sentences(text))
+def parse_article(text: str, source: str) -> Article:
+    """An `Article` from text as a `.txt` file holds it: the first non-empty line is its title."""
+    data = text.encode("utf-8")
+    return article_from(convert_text(data, source), source, data)
 
 
-def content_sentences(text: str) -> tuple[Span, ...]:
-    """The sentence spans of `text` that are article content rather than web boilerplate."""
+def article_from(converted: Converted, source: str, data: bytes) -> Article:
+    """An `Article` from a converter's output for the file's bytes `data`."""
+    text, meta = converted.text, converted.meta
+    content = content_sentences(text, converted.body_start)
+    return Article(source, meta.title, text, hashlib.sha256(data).hexdigest(), content, meta)
+
+
+def content_sentences(text: str, start: int = 0) -> tuple[Span, ...]:
+    """The sentence spans of `text` from `start` on that are article content rather than web
+    boilerplate."""
     end = len(text)
-    for line in re.finditer(r"[^\n]+", text):
+    for line in re.finditer(r"[^\n]+", text[start:]):
         if _TRAILER.match(line.group(0)):
-            end = line.start()
+            end = start + line.start()
             break
     sentences = [
-        s for s in split_sentences(text, 0, end) if not _FURNITURE_LINE.match(text[s.start : s.end])
+        s
+        for s in split_sentences(text, start, end)
+        if not _FURNITURE_LINE.match(text[s.start : s.end])
     ]
     appeal = [i for i, s in enumerate(sentences) if _APPEAL.search(text[s.start : s.end])]
     drop = set(appeal)
@@ -177,14 +188,14 @@ def article_files(folder: Path) -> dict[str, Path]:
 
 
 def load_articles(
-    folder: Path, files: dict[str, Path] | None = None
+    folder: Path, files: dict[str, Path] | None = None, max_page_bytes: int = MAX_PAGE_BYTES
 ) -> tuple[list[Article], list[str]]:
     """All readable articles under `folder` (or just `files`, from `article_files`), and one
     warning per file that was skipped."""
     articles, warnings = [], []
     for source, path in (article_files(folder) if files is None else files).items():
         try:
-            article = read_article(path, source)
+            article = read_article(path, source, max_page_bytes)
         except ArticleError as exc:
             log.warning("Skipping article %s", exc)
             warnings.append(f"Skipped {exc}")

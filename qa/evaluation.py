@@ -334,7 +334,8 @@ def evaluate(
 ) -> tuple[list[ItemResult], dict[str, float | int | None]]:
     """Answer every item with `qa` (a `QA`) and score it; `on_result` sees each as it lands."""
     qa.refresh()
-    texts = {a.source: a.text for a in load_articles(qa.settings.articles_dir)[0]}
+    folder, limit = qa.settings.articles_dir, qa.settings.max_page_bytes
+    texts = {a.source: a.text for a in load_articles(folder, max_page_bytes=limit)[0]}
     results = []
     for item in items:
         started = time.perf_counter()

@@ -17,6 +17,7 @@ import numpy as np
 
 from .anchors import numbers as numbers_in
 from .answers import Citation, Passage
+from .converters import ArticleMeta
 from .embedding import Embedder
 from .text import MARKER, Span, marker_numbers, name_terms, split_sentences, strip_markers, terms
 
@@ -58,6 +59,7 @@ class Evidence:
     title: str
     span: Span
     text: str
+    meta: ArticleMeta = ArticleMeta()
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,8 @@ def _evidence(passages: list[Passage]) -> list[Evidence]:
     for n, p in enumerate(passages, 1):
         c = p.chunk
         for s in c.sentences:
-            found.append(
-                Evidence(n, c.source, c.title, s, c.text[s.start - c.start : s.end - c.start])
-            )
+            text = c.text[s.start - c.start : s.end - c.start]
+            found.append(Evidence(n, c.source, c.title, s, text, c.meta))
     return found
 
 
@@ -172,7 +173,17 @@ def cite(grounded: list[GroundedSentence], min_support: float) -> tuple[str, lis
         if key not in numbers:
             numbers[key] = len(citations) + 1
             citations.append(
-                Citation(numbers[key], e.source, e.title, e.text, e.span.start, e.span.end)
+                Citation(
+                    numbers[key],
+                    e.source,
+                    e.title,
+                    e.text,
+                    e.span.start,
+                    e.span.end,
+                    e.meta.date,
+                    e.meta.url,
+                    e.meta.outlet,
+                )
             )
         body, end = re.match(r"(.*?)([.!?…]*)$", g.text, re.DOTALL).groups()
         parts.append(f"{body} [{numbers[key]}]{end or '.'}")

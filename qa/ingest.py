@@ -21,15 +21,44 @@ import numpy as np
 
 from . import chunking, documents, embedding, keywords, stopwords, text
 from .chunking import Chunk, chunk_article
+from .converters import MAX_PAGE_BYTES
+from .converters import html as html_converter
+from .converters import meta as converter_meta
+from .converters import text as text_converter
 from .documents import Article, load_articles
 from .embedding import Embedder
-from .store import IndexedArticle, PassageStore, Progress, SyncReport
+from .store import ROW_FORMAT, IndexedArticle, PassageStore, Progress, SyncReport
 
 log = logging.getLogger(__name__)
 
-# The modules whose output a store keeps (article text and titles, sentence and chunk offsets,
-# term counts, vectors): a change to any of them makes stored passages stale.
-_MADE_BY = (documents, text, stopwords, chunking, keywords, embedding)
+# The modules whose output a store keeps (article text, titles and metadata, sentence and chunk
+# offsets, term counts, vectors): a change to any of them makes stored passages stale.
+_MADE_BY = (
+    documents,
+    text_converter,
+    html_converter,
+    converter_meta,
+    text,
+    stopwords,
+    chunking,
+    keywords,
+    embedding,
+)
+# The libraries whose output is stored too: another trafilatura can extract another text from
+# the same page, and the stored offsets would no longer point into it.
+_EXTRACTORS = ("trafilatura", "htmldate", "charset-normalizer")
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in _EXTRACTORS:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} -")
+    return ", ".join(found)
 
 
 def _code(module: ModuleType) -> bytes:
@@ -52,6 +81,8 @@ def signature(embed_model: str, chunk_chars: int, overlap: int) -> dict[str, obj
         "chunk_chars": chunk_chars,
         "overlap": overlap,
         "code": code.hexdigest()[:16],
+        "rows": ROW_FORMAT,
+        "extractors": _versions(),
     }
 
 
@@ -85,7 +116,7 @@ def record(
     article: Article, first_id: int, count: int, stats: dict[str, os.stat_result]
 ) -> IndexedArticle:
     """The store's record of an article whose chunks get ids first_id, first_id + 1, ..."""
-    st = stats.get(article.source)
+    st, meta = stats.get(article.source), article.meta
     return IndexedArticle(
         article.source,
         article.title,
@@ -95,16 +126,27 @@ def record(
         time.time(),
         st.st_size if st else 0,
         st.st_mtime_ns if st else 0,
+        meta.date,
+        meta.outlet,
+        meta.url,
+        meta.author,
     )
 
 
 class Ingest:
     """Keeps a store in line with a set of articles, chunked and embedded with these settings."""
 
-    def __init__(self, embedder: Embedder, chunk_chars: int, overlap: int):
+    def __init__(
+        self,
+        embedder: Embedder,
+        chunk_chars: int,
+        overlap: int,
+        max_page_bytes: int = MAX_PAGE_BYTES,
+    ):
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.overlap = overlap
+        self.max_page_bytes = max_page_bytes
 
     def sync_folder(
         self,
@@ -127,7 +169,7 @@ class Ingest:
             and (known[source].size, known[source].mtime_ns) == (st.st_size, st.st_mtime_ns)
         }
         articles, warnings = load_articles(
-            folder, {s: folder / s for s in sorted(stats.keys() - unchanged)}
+            folder, {s: folder / s for s in sorted(stats.keys() - unchanged)}, self.max_page_bytes
         )
         if not articles and not unchanged:
             progress(f"No readable articles in {folder}.")

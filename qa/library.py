@@ -1,8 +1,9 @@
 """Adding and removing articles from the app: what a user sends is checked before it is saved.
 
 An uploaded name is reduced to a plain file name (no folders, no `..`, no odd characters); only
-`.txt`/`.md` files of UTF-8 text up to a size limit are accepted; content that is already in
-the folder is not added twice; a name already taken gets a number. Files are written to a hidden
+`.txt`/`.md` text files and `.html` pages up to a size limit, that read as articles, are
+accepted; content (or a page address) that is already in the folder is not added twice; a name
+already taken gets a number. Files are written to a hidden
 temp file and renamed, so the folder never holds half an article.
 """
 
@@ -15,6 +16,7 @@ import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 
+from .converters import MAX_PAGE_BYTES, is_page
 from .documents import ARTICLE_SUFFIXES, Article, ArticleError, article_files, decode_article
 from .files import write_atomic
 
@@ -24,38 +26,56 @@ class ArticleRejected(ValueError):
 
 
 def safe_name(name: str) -> str:
-    """`name` as a plain article file name in the folder: never a path, always .txt or .md."""
+    """`name` as a plain article file name in the folder: never a path, always .txt, .md, .html
+    or .htm."""
     base = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
-        raise ArticleRejected(f"{base or name!r}: only .txt and .md files can be added.")
+        raise ArticleRejected(
+            f"{base or name!r}: only .txt, .md and .html files (saved web pages) can be added."
+        )
     stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-_ ")[:80]
     if not stem:
         raise ArticleRejected(f"{base!r} is not a usable file name.")
     return f"{stem}.{suffix.lower()}"
 
 
-def name_for_title(title: str) -> str:
-    """A file name for pasted text, from its title."""
+def name_for_title(title: str, suffix: str = ".txt") -> str:
+    """A file name for pasted text (or a fetched page), from its title."""
     stem = re.sub(r"[^\w]+", "-", unicodedata.normalize("NFKC", title).lower()).strip("-_")
-    return f"{stem[:60].rstrip('-_') or 'article'}.txt"
+    return f"{stem[:60].rstrip('-_') or 'article'}{suffix}"
 
 
-def check_article(name: str, data: bytes, max_bytes: int, known: Collection[str] = ()) -> Article:
+def size_limit(name: str, max_bytes: int, max_page_bytes: int = MAX_PAGE_BYTES) -> int:
+    """The largest file of this kind that may be added: pages are mostly markup."""
+    return max(max_bytes, max_page_bytes) if is_page(name) else max_bytes
+
+
+def check_article(
+    name: str,
+    data: bytes,
+    max_bytes: int,
+    known: Collection[str] = (),
+    max_page_bytes: int = MAX_PAGE_BYTES,
+    known_urls: Collection[str] = (),
+) -> Article:
     """The article in `data`, or `ArticleRejected` saying what is wrong with it. `known` holds
-    the sha256 of every article already in the folder."""
-    if len(data) > max_bytes:
+    the sha256 of every article already in the folder, `known_urls` the pages' addresses."""
+    limit = size_limit(name, max_bytes, max_page_bytes)
+    if len(data) > limit:
         raise ArticleRejected(
-            f"{name}: {len(data) / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit."
+            f"{name}: {len(data) / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit."
         )
     try:
-        article = decode_article(data, name)
+        article = decode_article(data, name, limit)
     except ArticleError as exc:
         raise ArticleRejected(str(exc)) from exc
     title_end = article.text.find("\n", len(article.text) - len(article.text.lstrip()))
     if title_end < 0 or not any(span.start > title_end for span in article.content):
         raise ArticleRejected(f"{name}: has no article text (only a title or boilerplate).")
-    if hashlib.sha256(data).hexdigest() in known:
+    if hashlib.sha256(data).hexdigest() in known or (
+        article.meta.url and article.meta.url in known_urls
+    ):
         raise ArticleRejected(f"{name}: this article is already in the collection.")
     return article
 

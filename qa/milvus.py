@@ -4,7 +4,8 @@ Two collections per configuration (named by a hash of what the passages depend o
 the embedder, chunking or the code that makes passages starts fresh ones; old ones stay until
 dropped): `passages` (id, article, offsets, text, dense vector, and a sparse vector that Milvus
 fills from the text with its own BM25 function, so keyword search runs in Milvus too) and
-`articles` (one row per article: content hash, the ids of its passages, file size and time).
+`articles` (one row per article: content hash, the ids of its passages, file size and time,
+date, outlet and address).
 An article's row is written after its passages, so a sync interrupted midway leaves passages
 without a row; the next sync deletes them (every id at or above the next free id) before adding,
 and nothing is duplicated.
@@ -23,10 +24,10 @@ import numpy as np
 
 from .chunking import Chunk
 from .store import (
-    ARTICLE_FIELDS,
     IndexedArticle,
     IndexWriteError,
     Progress,
+    article_record,
     chunk_row,
     row_chunk,
 )
@@ -93,6 +94,7 @@ class MilvusStore:
             schema.add_field("start", DataType.INT64)
             schema.add_field("end", DataType.INT64)
             schema.add_field("sentences", DataType.JSON)
+            schema.add_field("meta", DataType.JSON)  # the article's date, outlet, url, author
             schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dimension())
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(
@@ -128,7 +130,7 @@ class MilvusStore:
         )
         while batch := iterator.next():
             for hit in batch:
-                a = IndexedArticle(*(hit["row"][f] for f in ARTICLE_FIELDS))
+                a = article_record(hit["row"])
                 self.articles[a.source] = a
         iterator.close()
         self.generation += 1
@@ -228,7 +230,7 @@ class MilvusStore:
             for h in hits
         ]
 
-    _CHUNK_FIELDS = ["source", "title", "text", "start", "end", "sentences"]
+    _CHUNK_FIELDS = ["source", "title", "text", "start", "end", "sentences", "meta"]
 
     def _rows(self, ids: list[int], fields: list[str]) -> list[dict]:
         """Rows of these passages, in the order asked (one query for all of them)."""

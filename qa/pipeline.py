@@ -90,6 +90,10 @@ class QA:
         `ArticleRejected` with a message for the user when it is refused."""
         return self.collection.add_article(name, data)
 
+    def add_link(self, link: str) -> IndexedArticle:
+        """Fetch a web page or copy a local file into the folder and index it."""
+        return self.collection.add_link(link)
+
     def add_text(self, title: str, text: str) -> IndexedArticle:
         """Add pasted text as an article whose first line is `title`."""
         return self.collection.add_text(title, text)

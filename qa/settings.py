@@ -99,6 +99,9 @@ class Settings:
 
     # The app.
     max_upload_bytes: int = 2 * 1024 * 1024  # largest article file a user may add: 2 MB
+    # Largest saved web page (.html) that is read, in the folder or added by link: 5 MB.
+    max_page_bytes: int = 5 * 1024 * 1024
+    fetch_timeout: float = 20.0  # seconds to wait for a page added by link
     chat_concurrency: int = 1  # answers generated at once; further questions wait in a queue
 
     @classmethod

@@ -1,11 +1,12 @@
-"""Where passages live: one interface, two engines, and the types they share.
+"""Where passages live: the interface both engines implement, and the types they share.
 
 The FAISS index under `index/` (`qa.index.ArticleIndex`) is the embedded default. A Milvus
 collection (`qa.milvus.MilvusStore`) is the way out when an archive outgrows one machine or
 several chat servers must share one index: `QA_STORE=path/to/file.db` runs Milvus Lite in
-process, `QA_STORE=http://host:19530` talks to a Milvus server or cluster. A store only writes,
-deletes and searches what it is given: `qa.ingest` decides what changed, chunks and embeds.
-Nothing after the store (retrieval, reader, grounding) knows which one runs.
+process, `QA_STORE=http://host:19530` talks to a Milvus server or cluster; `qa.stores` opens
+the one the settings name. A store only writes, deletes and searches what it is given:
+`qa.ingest` decides what changed, chunks and embeds. Nothing after the store (retrieval,
+reader, grounding) knows which one runs.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Protocol
 import numpy as np
 
 from .chunking import Chunk
-from .embedding import Embedder
-from .settings import Settings
+from .converters import ArticleMeta
 from .text import Span
 
 Progress = Callable[[str], None]
+# The layout of a stored passage row and article record (part of every store's signature, so a
+# store written with another layout is rebuilt, never misread): 2 added the articles' metadata.
+ROW_FORMAT = 2
 
 
 class IndexCorrupt(RuntimeError):
@@ -44,6 +47,10 @@ class IndexedArticle:
     indexed_at: float
     size: int = 0
     mtime_ns: int = 0
+    date: str | None = None  # publication date, ISO yyyy-mm-dd (see `ArticleMeta`)
+    outlet: str = ""
+    url: str = ""
+    author: str = ""
 
     @property
     def chunk_ids(self) -> range:
@@ -67,6 +74,7 @@ class SyncReport:
 
 def chunk_row(chunk_id: int, c: Chunk) -> dict[str, object]:
     """A passage as both stores keep it (a JSON line for FAISS, a row for Milvus)."""
+    m = c.meta
     return {
         "id": chunk_id,
         "source": c.source,
@@ -75,13 +83,20 @@ def chunk_row(chunk_id: int, c: Chunk) -> dict[str, object]:
         "start": c.start,
         "end": c.end,
         "sentences": [[s.start, s.end] for s in c.sentences],
+        "meta": {"date": m.date, "author": m.author, "outlet": m.outlet, "url": m.url},
     }
 
 
 def row_chunk(row: dict) -> Chunk:
     """The chunk a stored row holds."""
     spans = tuple(Span(a, b) for a, b in row["sentences"])
-    return Chunk(row["source"], row["title"], row["text"], row["start"], row["end"], spans)
+    meta = ArticleMeta(row["title"], **(row.get("meta") or {}))
+    return Chunk(row["source"], row["title"], row["text"], row["start"], row["end"], spans, meta)
+
+
+def article_record(row: dict) -> IndexedArticle:
+    """An article record from its stored fields (those a record lacks keep their defaults)."""
+    return IndexedArticle(**{f: row[f] for f in ARTICLE_FIELDS if f in row})
 
 
 class PassageStore(Protocol):
@@ -116,19 +131,3 @@ class PassageStore(Protocol):
     def vector(self, chunk_id: int) -> np.ndarray: ...
     def chunks(self, ids: list[int]) -> list[Chunk]: ...
     def vectors(self, ids: list[int]) -> np.ndarray: ...
-
-
-def open_store(settings: Settings, embedder: Embedder) -> PassageStore:
-    """The store `settings.store` names (empty: FAISS under `settings.index_dir`), for passages
-    made by `embedder` with the settings' chunking."""
-    from .ingest import signature
-
-    s = settings
-    made_by = signature(embedder.model_name, s.chunk_chars, s.chunk_overlap_sentences)
-    if not s.store:
-        from .index import ArticleIndex
-
-        return ArticleIndex(s.index_dir, made_by, s.ann_threshold, s.ivf_nprobe, s.max_segments)
-    from .milvus import MilvusStore
-
-    return MilvusStore(s.store, made_by, lambda: embedder.dimension, s.store_batch)

@@ -68,7 +68,7 @@ def test_articles_view_adds_and_removes_and_the_chat_sees_it(server, tmp_path):
     source = "harbour-festival-draws-record-crowd.txt"
     assert f"Added {source} (1 passage)" in html.unescape(message)
     assert "6 articles" in status
-    assert source in [row[1] for row in table["data"]]
+    assert source in [row[3] for row in table["data"]]
     assert "41,000" in _ask(url, "How many visitors did the Port Elwin harbour festival draw?")
 
     binary = tmp_path / "photo.txt"
@@ -87,7 +87,7 @@ def test_articles_view_adds_and_removes_and_the_chat_sees_it(server, tmp_path):
 
     message, table, *_ = client.predict([source], api_name="/remove")
     assert f"Removed {source}" in html.unescape(message)
-    assert source not in [row[1] for row in table["data"]]
+    assert source not in [row[3] for row in table["data"]]
     assert "Nothing relevant found" in html.unescape(
         _ask(url, "How many visitors did the Port Elwin harbour festival draw?")
     )

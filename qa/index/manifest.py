@@ -14,7 +14,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from ..files import sha256_file, write_atomic
-from ..store import ARTICLE_FIELDS, IndexCorrupt, IndexedArticle
+from ..store import ARTICLE_FIELDS, IndexCorrupt, IndexedArticle, article_record
 
 MANIFEST = "manifest.json"
 _OUR_FILES = re.compile(
@@ -53,7 +53,9 @@ def article_table(articles: dict[str, IndexedArticle]) -> dict[str, list]:
 
 
 def read_articles(table: dict[str, list]) -> dict[str, IndexedArticle]:
-    return {a.source: a for a in map(IndexedArticle, *(table[f] for f in ARTICLE_FIELDS))}
+    columns = [f for f in ARTICLE_FIELDS if f in table]
+    rows = zip(*(table[f] for f in columns), strict=True)
+    return {a.source: a for a in (article_record(dict(zip(columns, r, strict=True))) for r in rows)}
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

@@ -1,6 +1,6 @@
-"""The Articles tab: what is indexed (newest first), adding files or pasted text, and removing
-articles after a confirmation. Each action answers with the table, the remove choices and the
-status line, refreshed."""
+"""The Articles tab: what is indexed (newest publication date first), adding files, a page by
+its address or pasted text, and removing articles after a confirmation. Each action answers
+with the table, the remove choices and the status line, refreshed."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..library import ArticleRejected
+from ..converters import HTML_SUFFIXES, TEXT_SUFFIXES
+from ..library import ArticleRejected, size_limit
 from ..pipeline import QA
-from ..store import IndexWriteError
+from ..store import IndexedArticle, IndexWriteError
 from .render import escape
 
 # Failures of adding or removing an article that the user is told about, not crashes.
@@ -26,12 +27,26 @@ def _passages(n: int) -> str:
     return f"{n} passage" if n == 1 else f"{n} passages"
 
 
+def newest_first(articles: list[IndexedArticle]) -> list[IndexedArticle]:
+    """By publication date, newest first; undated articles after them, the most recently
+    indexed first."""
+    by_indexed = sorted(articles, key=lambda a: (-a.indexed_at, a.source))
+    dated = sorted((a for a in by_indexed if a.date), key=lambda a: a.date or "", reverse=True)
+    return dated + [a for a in by_indexed if not a.date]
+
+
 def article_rows(qa: QA) -> list[list[object]]:
-    """The Articles table, the most recently indexed first."""
-    articles = sorted(qa.articles(), key=lambda a: (-a.indexed_at, a.source))
+    """The Articles table: title, outlet, date, file, passages and when it was indexed."""
     return [
-        [a.title, a.source, a.count, time.strftime("%Y-%m-%d %H:%M", time.localtime(a.indexed_at))]
-        for a in articles
+        [
+            a.title,
+            a.outlet,
+            a.date or "",
+            a.source,
+            a.count,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(a.indexed_at)),
+        ]
+        for a in newest_first(qa.articles())
     ]
 
 
@@ -39,9 +54,13 @@ def megabytes(qa: QA) -> str:
     return f"{qa.settings.max_upload_bytes / 2**20:g} MB"
 
 
+def page_megabytes(qa: QA) -> str:
+    return f"{max(qa.settings.max_page_bytes, qa.settings.max_upload_bytes) / 2**20:g} MB"
+
+
 def table_and_choices(qa: QA, status: Status, message: str):
     rows = article_rows(qa)
-    choices = [(f"{row[0]} ({row[1]})", row[1]) for row in rows]
+    choices = [(f"{row[0]} ({row[3]})", row[3]) for row in rows]
     return message, rows, gr.Dropdown(choices=choices, value=[]), status()
 
 
@@ -49,9 +68,11 @@ def add_files(qa: QA, status: Status, files: list[str] | None):
     results = []
     for path in files or []:
         name = Path(path).name
+        s = qa.settings
         try:
-            if Path(path).stat().st_size > qa.settings.max_upload_bytes:
-                raise ArticleRejected(f"{name}: over the {megabytes(qa)} limit.")
+            limit = size_limit(name, s.max_upload_bytes, s.max_page_bytes)
+            if Path(path).stat().st_size > limit:
+                raise ArticleRejected(f"{name}: over the {limit / 2**20:g} MB limit.")
             added = qa.add_article(name, Path(path).read_bytes())
             results.append(f"Added {escape(added.source)} ({_passages(added.count)}).")
         except USER_ERRORS as exc:
@@ -61,6 +82,16 @@ def add_files(qa: QA, status: Status, files: list[str] | None):
                 Path(path).unlink()
                 Path(path).parent.rmdir()  # its folder, when nothing else is in it
     return (*table_and_choices(qa, status, "<br>".join(results) or "Choose files first."), None)
+
+
+def add_link(qa: QA, status: Status, link: str):
+    """A page fetched by its address (or a file copied by its path) into the folder."""
+    try:
+        added = qa.add_link(link)
+    except USER_ERRORS as exc:
+        return (*table_and_choices(qa, status, f"Not added: {escape(str(exc))}"), link)
+    done = f"Added {escape(added.source)} ({_passages(added.count)})."
+    return (*table_and_choices(qa, status, done), "")
 
 
 def add_text(qa: QA, status: Status, title: str, text: str):
@@ -104,22 +135,31 @@ def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Block
     """The tab's components and events, inside the current `gr.Blocks`."""
     message = gr.Markdown(elem_id="articles-message", latex_delimiters=[])
     table = gr.Dataframe(
-        headers=["Title", "File", "Passages", "Indexed"],
+        headers=["Title", "Outlet", "Date", "File", "Passages", "Indexed"],
         interactive=False,
         elem_id="articles",
         wrap=True,
         max_height=900,
-        column_widths=["44%", "36%", "10%", "10%"],
+        column_widths=["34%", "14%", "10%", "24%", "8%", "10%"],
     )
     with gr.Row():
         with gr.Column():
             upload = gr.File(
-                label=f"Upload .txt or .md files (up to {megabytes(qa)} each)",
+                label=(
+                    f"Upload .txt or .md files (up to {megabytes(qa)} each) or saved web pages "
+                    f"(.html, up to {page_megabytes(qa)})"
+                ),
                 file_count="multiple",
-                file_types=[".txt", ".md"],
+                file_types=[*TEXT_SUFFIXES, *HTML_SUFFIXES],
                 type="filepath",
             )
             add_files_btn = gr.Button("Add files", elem_id="add-files")
+            link = gr.Textbox(
+                label="Or a page's address (https://...)",
+                placeholder="https://news.example/2025/03/04/story.html",
+                elem_id="new-link",
+            )
+            add_link_btn = gr.Button("Add page", elem_id="add-link")
         with gr.Column():
             title = gr.Textbox(label="Title", elem_id="new-title")
             text = gr.Textbox(label="Article text", lines=6, elem_id="new-text")
@@ -136,6 +176,9 @@ def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Block
     app.load(functools.partial(table_and_choices, qa, status, ""), outputs=tables, **private)
     add_files_btn.click(
         functools.partial(add_files, qa, status), [upload], [*tables, upload], api_name="add_files"
+    )
+    add_link_btn.click(
+        functools.partial(add_link, qa, status), [link], [*tables, link], api_name="add_link"
     )
     add_text_btn.click(
         functools.partial(add_text, qa, status),

@@ -9,6 +9,7 @@ import html
 import re
 
 from ..answers import Answer, Citation, Passage
+from ..converters import display_date
 from ..text import MARKER, marker_numbers
 
 CONTEXT_CHARS = 280  # surrounding text shown on each side of a quote
@@ -117,10 +118,30 @@ def _in_context(c: Citation, passages: list[Passage]) -> str:
     return f"<mark>{escape(c.quote)}</mark>"
 
 
+def byline(outlet: str, date: str | None) -> str:
+    """Who published an article and when, as people write it ("USA Today, 25 Apr 2015");
+    empty when neither is known."""
+    return ", ".join(part for part in (outlet.strip(), display_date(date)) if part)
+
+
+def _byline_html(outlet: str, date: str | None, url: str = "") -> str:
+    """The byline after a source's title, linked to the page when its address is known."""
+    said = byline(outlet, date)
+    if not said:
+        return ""
+    if re.match(r"^https?://", url):  # only web addresses become links, never javascript:
+        return (
+            f' — <a href="{html.escape(url, quote=True)}" rel="noopener noreferrer" '
+            f'target="_blank">{escape(said)}</a>'
+        )
+    return f" — {escape(said)}"
+
+
 def render_sources(answer: Answer, turn: int) -> str:
     items = [
         f'<div class="qa-source" id="src-{turn}-{c.number}"><b>[{c.number}]</b> '
-        f"<i>{escape(c.title)}</i> — <code>{escape(c.source)}</code> "
+        f"<i>{escape(c.title)}</i>{_byline_html(c.outlet, c.date, c.url)} — "
+        f"<code>{escape(c.source)}</code> "
         f"(characters {c.start}–{c.end})<blockquote>{_in_context(c, answer.passages)}"
         "</blockquote></div>"
         for c in answer.citations
@@ -130,7 +151,8 @@ def render_sources(answer: Answer, turn: int) -> str:
 
 def _passage_items(passages: list[Passage]) -> str:
     return "".join(
-        f'<div class="qa-source"><b>{n}.</b> <i>{escape(p.chunk.title)}</i> — '
+        f'<div class="qa-source"><b>{n}.</b> <i>{escape(p.chunk.title)}</i>'
+        f"{_byline_html(p.chunk.meta.outlet, p.chunk.meta.date)} — "
         f"<code>{escape(p.chunk.source)}</code><blockquote>{escape(p.chunk.text[:300])}"
         f"{'…' if len(p.chunk.text) > 300 else ''}</blockquote></div>"
         for n, p in enumerate(passages, 1)
@@ -145,7 +167,11 @@ def render_passages(passages: list[Passage]) -> str:
 def copy_text(answer: Answer) -> str:
     """The answer as plain text, for the clipboard: the answer, then each source."""
     lines = [answer.text]
-    lines += [f'[{c.number}] {c.title} ({c.source}): "{c.quote}"' for c in answer.citations]
+    for c in answer.citations:
+        said = byline(c.outlet, c.date)
+        lines.append(
+            f'[{c.number}] {c.title}{f" — {said}" if said else ""} ({c.source}): "{c.quote}"'
+        )
     return "\n".join(lines)
 
 
