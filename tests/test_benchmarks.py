@@ -22,6 +22,7 @@ RUNS = {
     "answering": (["--limit", "1"], "| full_answer_p50_s |"),
     "indexing": (["--chunks", "20", "--sizes", "200,400"], "| index chunks |"),
     "load": (["--questions", "2"], "| answered | 2 |"),
+    "pages": ([], "| mean body F1 |"),
     "search": (["--sizes", "1000", "--rebuild"], "| ivf |"),
     "startup_and_latency": (["--limit", "1"], "| answer_p50_s |"),
     "stores": (["--sizes", "1000"], "| store |"),

@@ -2,8 +2,12 @@
 
 trafilatura finds the main text (menus, share buttons, cookie banners, related-story lists and
 footers stay out) and the metadata (JSON-LD, Open Graph and article meta tags, the canonical
-link); htmldate dates the page where trafilatura finds no date. What is stored and cited is the
-extracted text: the title on the first line, then the story's paragraphs.
+link). The date comes from the markup (trafilatura's own tags, else htmldate on the page's
+markup, which trafilatura calls), else from a dated line at the top of the story ("Published
+March 4, 2026"); htmldate's search of the page's text for any date is left off, as it dates an
+undated page by the first year its story mentions. What is stored and cited is the extracted
+text: the title on the first line, then the story's paragraphs, one per line, blank lines
+between.
 
 A page is untrusted input: its size is checked before it is parsed, its bytes decoded here
 (UTF-8, else a charset the page declares and its bytes fit, else a detected one), and any
@@ -13,21 +17,24 @@ parser failure, deep nesting included, becomes an `ArticleError` for that one fi
 from __future__ import annotations
 
 import codecs
-import logging
+import contextlib
+import datetime as dt
 import re
 
 from .meta import ArticleError, ArticleMeta, Converted, dated_line, parse_date
-from .text import DATED_LINES, looks_binary
-
-log = logging.getLogger(__name__)
+from .text import DATED_LINES, decode_legacy, looks_binary
 
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-# Elements that never hold the story, dropped before extraction (trafilatura drops most of
-# them itself; these are the ones a page can give article-like text).
+# Elements that never hold the story, dropped before extraction: page furniture by its tag or
+# role, and a short block inside the story that only points to another one ("Read more: ...").
+_POINTERS = ("Read more", "READ MORE", "Related:", "RELATED:", "See also", "Also read", "More:")
 _NOT_STORY = (
     "//*[self::nav or self::footer or self::aside or self::form or self::button]",
     "//*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='dialog'"
-    " or @aria-modal='true']",
+    " or @role='alertdialog' or @aria-modal='true']",
+    "//*[self::p or self::div or self::li][.//a][string-length(normalize-space(.)) < 200]["
+    + " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in _POINTERS)
+    + "]",
 )
 # Extraction options: comments are readers', not the outlet's; tables can hold the figures.
 _OPTIONS = {
@@ -37,55 +44,46 @@ _OPTIONS = {
     "include_images": False,
     "include_links": False,
     "deduplicate": False,
-    "favor_precision": True,
     "prune_xpath": list(_NOT_STORY),
 }
 
 
 def decode_markup(data: bytes) -> str:
-    """The page's bytes as text: UTF-8 when they are, else the charset the page declares when
-    its bytes decode under it, else what charset-normalizer detects (never refused: a wrong
-    declaration must not cost the page)."""
+    """The page's bytes as text: UTF-8 when they are, else the charset the page declares or
+    another that reads better (`decode_legacy`: a wrong declaration must not garble the page)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    declared = _DECLARED.search(data[:4096])
-    if declared:
-        try:
-            return data.decode(codecs.lookup(declared.group(1).decode("ascii")).name)
-        except (LookupError, UnicodeDecodeError, UnicodeError):
-            pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    return str(best) if best is not None else data.decode("utf-8", errors="replace")
+    found = _DECLARED.search(data[:4096])
+    declared = None
+    if found:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            declared = codecs.lookup(found.group(1).decode("ascii")).name
+    text = decode_legacy(data, declared)
+    return text if text is not None else data.decode("utf-8", errors="replace")
 
 
 def _extract(markup: str, source: str):
     import trafilatura
     from lxml.etree import LxmlError
 
+    today = dt.date.today().isoformat()
+    dates = {"extensive_search": False, "original_date": True, "max_date": today}
     try:
-        return trafilatura.bare_extraction(markup, **_OPTIONS)
+        return trafilatura.bare_extraction(markup, date_extraction_params=dates, **_OPTIONS)
     except RecursionError as exc:
         raise ArticleError(f"{source}: the page's markup is nested too deeply to read") from exc
     except (LxmlError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise ArticleError(f"{source}: the page cannot be parsed ({exc})") from exc
 
 
-def _date(markup: str, document, lines: list[str]) -> str | None:
-    """trafilatura's date, else htmldate's from the markup alone, else a dated line at the
-    top of the story."""
-    date = parse_date(document.date or "")
-    if date is None:
-        from htmldate import find_date
-
-        try:
-            date = parse_date(find_date(markup, extensive_search=False, original_date=True) or "")
-        except (RecursionError, ValueError, TypeError) as exc:
-            log.debug("htmldate failed: %s", exc)
-    return date or next(filter(None, map(dated_line, lines[:DATED_LINES])), None)
+def _date(document, lines: list[str]) -> str | None:
+    """The date the markup gives (see the module's docstring), else a dated line at the top of
+    the story."""
+    return parse_date(document.date or "") or next(
+        filter(None, map(dated_line, lines[:DATED_LINES])), None
+    )
 
 
 def convert_html(data: bytes, source: str) -> Converted:
@@ -105,7 +103,7 @@ def convert_html(data: bytes, source: str) -> Converted:
     text = "\n\n".join([title, *lines]) + "\n"
     meta = ArticleMeta(
         title=title,
-        date=_date(markup, document, lines),
+        date=_date(document, lines),
         author=" ".join((document.author or "").split()),
         outlet=" ".join((document.sitename or "").split()),
         url=(document.url or "").strip(),

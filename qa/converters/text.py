@@ -39,21 +39,39 @@ def looks_binary(data: bytes) -> bool:
 
 
 def decode(data: bytes, source: str) -> str:
-    """The bytes as text: UTF-8 (with or without a byte-order mark), else the encoding that
-    charset-normalizer finds (cp1252, Latin-1, ...); `ArticleError` for binary data."""
+    """The bytes as text: UTF-8 (with or without a byte-order mark), else a legacy encoding
+    (`decode_legacy`); `ArticleError` for binary data."""
     if looks_binary(data):
         raise ArticleError(f"{source}: looks binary, not a text article")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    text = str(best) if best is not None else None
+    text = decode_legacy(data)
     if text is None or _controls(text) > _CONTROL_SHARE * max(len(text), 1):
         raise ArticleError(f"{source}: looks binary or is in no text encoding that can be told")
     return text
+
+
+def decode_legacy(data: bytes, declared: str | None = None) -> str | None:
+    """Bytes that are not UTF-8, decoded by the candidate that reads least like mojibake
+    (charset-normalizer's mess ratio): the encoding a page declares, cp1252 (what browsers
+    assume for Western text), then those charset-normalizer detects, preferred in that order
+    on a tie. Detection alone is unreliable on short texts (it reads "Café" as cp1006)."""
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    candidates = [declared, "cp1252", *(m.encoding for m in from_bytes(data))]
+    best: tuple[float, int, str] | None = None
+    for rank, encoding in enumerate(dict.fromkeys(filter(None, candidates))):
+        try:
+            text = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        mess = mess_ratio(text[:20_000], 1.0)
+        if best is None or (mess, rank) < best[:2]:
+            best = (mess, rank, text)
+    return best[2] if best else None
 
 
 def _controls(text: str) -> int:
