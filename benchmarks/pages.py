@@ -63,11 +63,12 @@ def measure(folder: Path = DATA / "pages", expected: Path | None = None) -> dict
 
 
 def table(figures: dict[str, object]) -> str:
-    lines = ["| page | body F1 | date | stated date | title | outlet |", "|---|---|---|---|---|---|"]
+    lines = ["| page | body F1 | date | stated date | title | outlet |", "|---" * 6 + "|"]
     for p in figures["pages"]:  # type: ignore[union-attr]
+        title, outlet = ("ok" if p[k] else "WRONG" for k in ("title_right", "outlet_right"))
         lines.append(
             f"| {p['page']} | {p['f1']:.3f} | {p['date'] or '-'} | {p['gold_date'] or '-'} "
-            f"| {'ok' if p['title_right'] else 'WRONG'} | {'ok' if p['outlet_right'] else 'WRONG'} |"
+            f"| {title} | {outlet} |"
         )
     lines += [
         "",

@@ -71,6 +71,8 @@ def fetch_page(url: str, max_bytes: int, timeout: float) -> bytes:
                 if len(data) > max_bytes:
                     raise _too_large(url, len(data), max_bytes, more=True)
             return bytes(data)
+    except ArticleRejected:
+        raise
     except urllib.error.HTTPError as exc:
         raise ArticleRejected(f"{url}: the server answered {exc.code} {exc.reason}.") from exc
     except urllib.error.URLError as exc:

@@ -191,6 +191,27 @@ def test_settings_change_means_rebuild(articles_dir: Path, tmp_path: Path, embed
     assert ArticleIndex(tmp_path / "index", {**made_by, "code": "0" * 16}).load() is False
 
 
+def test_an_index_saved_by_the_version_before_metadata_is_rebuilt(
+    articles_dir: Path, tmp_path: Path, settings
+):
+    """Rows without metadata and records without dates: stale, rebuilt, never misread."""
+    import json
+
+    qa = QA(articles_dir, tmp_path / "index", settings)
+    qa.refresh()
+    path = tmp_path / "index" / MANIFEST
+    manifest = json.loads(path.read_text())
+    for key in ("rows", "extractors"):
+        del manifest["signature"][key]
+    manifest["signature"]["code"] = "0" * 16
+    for field in ("date", "outlet", "url", "author"):
+        del manifest["articles"][field]
+    path.write_text(json.dumps(manifest))
+    again = QA(articles_dir, tmp_path / "index", settings)
+    assert len(again.refresh().added) == 5  # rebuilt from the folder
+    assert again.index.load() and len(again.index) == len(qa.index)
+
+
 def _files(index_dir: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in index_dir.iterdir()}
 

@@ -5,6 +5,10 @@ import importlib.util
 import os
 from pathlib import Path
 
+import pytest
+from test_converters import HOSTILE, PAGES
+
+from qa import QA
 from qa.documents import load_articles
 from qa.ingest import _code, plan, record, signature
 
@@ -48,3 +52,33 @@ def test_code_digest_ignores_line_endings(tmp_path: Path):
         spec.loader.exec_module(module)
         modules.append(module)
     assert _code(modules[0]) == _code(modules[1]) == b"def f():\n    return 1\n"
+
+
+def test_hostile_pages_are_reported_one_by_one_and_the_good_ones_indexed(tmp_path: Path, settings):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    good = sorted(PAGES.iterdir())[:3]
+    for page in good:
+        (folder / page.name).write_bytes(page.read_bytes())
+    for name, (data, _) in HOSTILE.items():
+        (folder / name).write_bytes(data)
+    (folder / "wrong-charset.html").write_bytes(
+        good[0].read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="koi8-r"').encode()
+    )
+    qa = QA(folder, tmp_path / "index", settings)
+    report = qa.refresh()
+    assert sorted(report.added) == sorted([p.name for p in good] + ["wrong-charset.html"])
+    assert len(qa.warnings) == len(HOSTILE)
+    for name, (_, reason) in HOSTILE.items():
+        assert any(w.startswith(f"Skipped {name}: ") and reason in w for w in qa.warnings), name
+    record = qa.index.articles[good[0].name]
+    assert record.outlet == "The Ardmoor Ledger" and record.date == "2025-10-15"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [p.name for p in good] + list(HOSTILE) + ["wrong-charset.html"]
+    )  # nothing written beside them
+    assert {p.name for p in tmp_path.iterdir()} == {"articles", "index"}
+
+
+@pytest.mark.parametrize("key", ["rows", "extractors"])
+def test_the_signature_names_the_row_layout_and_the_extractors(key: str):
+    assert key in signature("m", 600, 1)

@@ -16,6 +16,8 @@ from qa.library import ArticleRejected, check_article, name_for_title, safe_name
         ("/etc/cron.d/job.txt", "job.txt"),
         ("my report (final).TXT", "my-report-final.txt"),
         ("..hidden.txt", "hidden.txt"),
+        ("Saved Page.HTML", "Saved-Page.html"),
+        ("../story.htm", "story.htm"),
     ],
 )
 def test_names_are_reduced_to_plain_file_names(name: str, expected: str):
@@ -80,6 +82,19 @@ def test_add_and_remove_through_the_pipeline(articles_dir: Path, tmp_path: Path,
     assert not (articles_dir / added.source).exists()
     with pytest.raises(ArticleRejected, match="no such article"):
         qa.remove_article("../seeds/" + seed)
+
+
+def test_a_page_is_allowed_the_larger_page_limit_and_checked_like_a_file():
+    page = Path(__file__).parent / "data" / "pages" / "p11_tribune_telmar_lantern_festival.html"
+    data = page.read_bytes()
+    article = check_article("p.html", data, max_bytes=len(data) - 1, max_page_bytes=len(data))
+    assert article.meta.outlet == "Port Telmar Tribune"
+    with pytest.raises(ArticleRejected, match="over the"):
+        check_article("p.html", data, max_bytes=10, max_page_bytes=len(data) - 1)
+    with pytest.raises(ArticleRejected, match="already in the collection"):
+        check_article("p.html", data, 10**6, known_urls={article.meta.url})
+    with pytest.raises(ArticleRejected, match="no article text"):
+        check_article("p.html", b"<html><body><nav>Menu</nav></body></html>", 10**6)
 
 
 def test_a_saved_article_is_readable_by_others_like_any_file(tmp_path: Path):

@@ -47,6 +47,49 @@ def test_sync_search_and_keyword_search(store_qa: QA):
     assert hits[0][2] == 2  # both terms matched
 
 
+def test_article_metadata_is_stored_and_reaches_the_citations(request, settings, tmp_path: Path):
+    """A saved page's date, outlet and address, kept by each store with its passages."""
+    from qa.grounding import GroundedSentence, _evidence, cite
+
+    pages = Path(__file__).resolve().parent / "data" / "pages"
+    for backend in BACKENDS:
+        if backend == "milvus" and not _has_milvus():
+            continue
+        folder = tmp_path / backend / "articles"
+        folder.mkdir(parents=True)
+        for name in ("p02_post_korvane_toll_rises.html", "p07_courier_halvik_dam_explainer.html"):
+            (folder / name).write_bytes((pages / name).read_bytes())
+        qa = QA(folder, settings=_settings(settings, backend, tmp_path / backend))
+        qa.refresh()
+        again = QA(folder, settings=qa.settings)  # reopened: read back from the store
+        assert not again.refresh().touched
+        record = again.index.articles["p02_post_korvane_toll_rises.html"]
+        assert (record.date, record.outlet) == ("2025-10-16", "Vessel Bay Post")
+        assert (
+            record.url
+            == "https://www.vesselbaypost.example/world/2025/korvane-landslide-toll-rises-to-19"
+        )
+        assert again.index.articles["p07_courier_halvik_dam_explainer.html"].date is None
+        passages = again.retrieve("How many people died in the Korvane landslide?")
+        top = next(p for p in passages if p.chunk.source.startswith("p02"))
+        assert top.chunk.meta.outlet == "Vessel Bay Post" and top.chunk.meta.date == "2025-10-16"
+        evidence = next(e for e in _evidence(passages) if e.source.startswith("p02"))
+        _, (citation,) = cite([GroundedSentence("Nineteen died.", evidence, 1.0)], 0.5)
+        assert (citation.date, citation.outlet) == ("2025-10-16", "Vessel Bay Post")
+        assert citation.url == record.url
+        text = (folder / citation.source).read_bytes()
+        from qa.documents import decode_article
+
+        stored = decode_article(text, citation.source).text
+        assert stored[citation.start : citation.end] == citation.quote
+
+
+def _has_milvus() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pymilvus") is not None
+
+
 def test_add_change_remove_and_reopen(store_qa: QA):
     store_qa.refresh()
     folder = store_qa.settings.articles_dir

@@ -188,3 +188,37 @@ def test_the_line_counts_questions_ahead_and_forgets_abandoned_ones():
     assert stale.join()[1] == 0
     wide = Line(slots=4)  # four answered at a time: the first four wait for nobody
     assert [wide.join()[1] for _ in range(5)] == [0, 0, 0, 0, 1]
+
+
+def test_each_source_shows_its_outlet_and_date_where_known():
+    dated = Citation(
+        1, "a.html", "Toll rises", "Nineteen died.", 0, 14, "2015-04-25",
+        "https://usatoday.example/story", "USA Today",
+    )  # fmt: skip
+    bare = Citation(2, "b.txt", "Other", "Something else.", 0, 15)
+    hostile = Citation(3, "c.html", "T", "Q.", 0, 2, None, "javascript:alert(1)", "<b>X</b>")
+    rendered = render_answer(Answer("q", "Nineteen [1] [2] [3].", [dated, bare, hostile]))
+    shown = html.unescape(rendered)
+    assert "USA Today, 25 Apr 2015" in shown
+    assert 'href="https://usatoday.example/story"' in rendered
+    assert "javascript:" not in rendered and "<b>X</b>" not in rendered
+    assert copy_text(Answer("q", "N [1].", [dated])).endswith(
+        '[1] Toll rises — USA Today, 25 Apr 2015 (a.html): "Nineteen died."'
+    )
+
+
+def test_the_articles_list_is_newest_first_by_publication_date():
+    from qa.store import IndexedArticle
+    from qa.ui.articles import newest_first
+
+    def article(source: str, date: str | None, indexed_at: float) -> IndexedArticle:
+        return IndexedArticle(source, source, "0", 0, 1, indexed_at, date=date)
+
+    articles = [
+        article("old.html", "2015-04-25", 3.0),
+        article("undated-early.txt", None, 1.0),
+        article("new.html", "2026-07-24", 1.0),
+        article("undated-late.txt", None, 5.0),
+    ]
+    order = [a.source for a in newest_first(articles)]
+    assert order == ["new.html", "old.html", "undated-late.txt", "undated-early.txt"]
