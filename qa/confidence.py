@@ -6,7 +6,7 @@ something else. The signals below look at the draft, its quote and the reader's 
 logistic regression fitted on the development questions (`python -m qa calibrate`) turns them
 into P(right), and the bot answers only when that reaches `Settings.min_confidence`, as
 selective QA systems under domain shift do with a calibrator over several features rather than
-the model's own probability. Signals tried and dropped are in the README ("Answer quality").
+the model's own probability. Signals tried and dropped are in docs/quality.md.
 """
 
 from __future__ import annotations

@@ -26,11 +26,12 @@ from .text import strip_markers
 # answers, nearly all right; most answerable questions answered; near misses declined; and the
 # quote shown says the answer.
 BAR: dict[str, tuple[str, float]] = {
-    "answered_precision": (">=", 0.95),
-    "coverage": (">=", 0.88),
-    "abstention_rate": (">=", 0.90),
+    "answered_precision": (">=", 0.90),
+    "coverage": (">=", 0.80),
+    "abstention_rate": (">=", 0.85),
     "answer_in_quote": (">=", 0.95),
     "quote_validity": (">=", 1.00),
+    "auroc": (">=", 0.85),  # of the confidence, right against wrong cited drafts
 }
 # Confidence thresholds of the risk-coverage table.
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)

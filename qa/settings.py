@@ -90,7 +90,7 @@ class Settings:
     agreement_samples: int = 4
     # Strict mode: the reader's P(yes) that the cited sentences say the answer must reach this,
     # else the bot abstains (see verification.py). 0, the default, skips the check: at 0.8 it
-    # withheld six right answers on the dev set to stop four wrong ones (README, "Answer quality").
+    # withheld six right answers on the dev set to stop four wrong ones (docs/quality.md).
     verify_threshold: float = 0.0
 
     # Files edited in place are noticed within this many seconds; files added, removed or

@@ -5,7 +5,7 @@ the UN General Assembly" (a place he visited, not a hotel) from a real answer. S
 asked one yes/no question with only the cited sentences in view, and its P(yes) must reach
 `Settings.verify_threshold`. It reads ~60 prompt tokens (about 1-2 s here). It is off by default
 (threshold 0): at 0.8 it raised abstention and citation precision on both question sets but
-withheld right answers on the development set (README, "Answer quality"), so it is a strict
+withheld right answers on the development set (docs/quality.md), so it is a strict
 mode for users who would rather get no answer than a wrong one.
 """
 

@@ -108,7 +108,7 @@ def test_metrics_and_bar():
     assert figures["false_abstention_rate"] == 0.0
     assert figures["latency_p50_s"] == pytest.approx(3.0)
     assert below_bar(figures) == []
-    assert "| answered_precision | 1.000 | >= 0.95 |" in summary_table(figures)
+    assert "| answered_precision | 1.000 | >= 0.90 |" in summary_table(figures)
     assert below_bar({**figures, "quote_validity": 0.99}) == ["quote_validity = 0.990, bar >= 1.00"]
 
 

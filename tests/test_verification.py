@@ -7,7 +7,7 @@ import pytest
 from qa.answers import Citation
 from qa.verification import support_probability, verify_messages
 
-STRICT = 0.8  # the threshold measured in the README
+STRICT = 0.8  # the threshold measured in docs/quality.md
 SOURCE = "002_288f5675482de11b.txt"
 MET_BLINKEN = (
     "Chinese Vice President Han Zheng, who is attending the United Nations General Assembly, "
