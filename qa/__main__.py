@@ -8,7 +8,7 @@ import logging
 import sys
 
 from . import eval_report, evaluation, machine
-from .confidence import PACKAGED, SIGNALS, Calibrator
+from .confidence import FITTED, PACKAGED, Calibrator
 from .converters import display_date
 from .library import ArticleRejected
 from .models import ModelUnavailable
@@ -119,7 +119,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         [r.draft_correct for r in drafts],
         strength=args.strength,
         target=args.target,
-        features=tuple(args.features.split(",")) if args.features else SIGNALS,
+        features=tuple(args.features.split(",")) if args.features else FITTED,
         unsure_target=args.unsure_target,
         boosted=args.boosted,
     )
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(PACKAGED), help="where to write it (default: packaged)")
     p.add_argument("--target", type=float, default=0.95, help="answered precision to aim for")
     p.add_argument("--strength", type=float, default=0.1, help="inverse L2 penalty (C)")
-    p.add_argument("--features", help="comma-separated signals (default: confidence.SIGNALS)")
+    p.add_argument("--features", help="comma-separated signals (default: confidence.FITTED)")
     p.add_argument("--boosted", action="store_true", help="gradient-boosted trees, not logistic")
     p.add_argument(
         "--unsure-target", type=float, default=0.5, help="share right among unsure replies"

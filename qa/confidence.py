@@ -38,6 +38,18 @@ SIGNALS = (
     "support",
     "token_min_log",
 )
+# What the calibrator is fitted on by default: the signals that earned their place on the
+# held-out questions (docs/quality.md). The anchor signals and the probes' are measured and
+# saved with every evaluation, for refitting, but did not separate right from wrong drafts
+# better than these.
+FITTED = (
+    "decline_log",
+    "echo_in_quote",
+    "question_in_quote",
+    "similarity",
+    "support",
+    "token_min_log",
+)
 PROBE_SIGNALS = {
     "binding": ("bind_swap", "bind_found"),
     "agreement": ("agree_share", "agree_distinct", "agree_declined"),
@@ -174,7 +186,7 @@ class Calibrator:
         labels: list[bool],
         strength: float = 1.0,
         target: float = 0.95,
-        features: tuple[str, ...] = SIGNALS,
+        features: tuple[str, ...] = FITTED,
         unsure_target: float = 0.5,
         boosted: bool = False,
     ) -> Calibrator:

@@ -85,8 +85,10 @@ class Settings:
     calibration: str = ""
     # The reader's own checks of a cited draft, from the state of the excerpts it read
     # (probes.py): "binding" (the answer scored again with the question's anchor swapped),
-    # "agreement" (sampled replies); comma-separated, empty for none.
-    probes: str = "binding"
+    # "agreement" (sampled replies); comma-separated. Off by default: neither separated right
+    # from wrong drafts better than the cheaper signals (docs/quality.md), at 1 s and 4 s an
+    # answer; a calibrator fitted with their signals (`calibrate --features`) needs them on.
+    probes: str = ""
     agreement_samples: int = 4
     # Strict mode: the reader's P(yes) that the cited sentences say the answer must reach this,
     # else the bot abstains (see verification.py). 0, the default, skips the check: at 0.8 it
