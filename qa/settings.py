@@ -49,8 +49,9 @@ class Settings:
     # Retrieval.
     top_k: int = 8  # passages whose sentences are scored for the reader (see context.py)
     # The reader is given the best of those sentences with their neighbours, this many
-    # characters in all (about a quarter as many prompt tokens).
-    context_chars: int = 900
+    # characters in all: as much text as three whole passages, but the sentences that bear on
+    # the question (half as much lost the 1.5B reader answers it had: docs/quality.md).
+    context_chars: int = 1800
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
     # Dense search is exact below this many passages, IVF (approximate) above: see index/dense.py.
