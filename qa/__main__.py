@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("calibrate", help="fit the confidence calibrator on eval --json reports")
     p.add_argument("reports", nargs="+", metavar="REPORT.json")
     p.add_argument("--out", default=str(PACKAGED), help="where to write it (default: packaged)")
-    p.add_argument("--target", type=float, default=0.95, help="answered precision to aim for")
+    p.add_argument("--target", type=float, default=0.90, help="answered precision to aim for")
     p.add_argument("--strength", type=float, default=0.1, help="inverse L2 penalty (C)")
     p.add_argument("--features", help="comma-separated signals (default: confidence.FITTED)")
     p.add_argument("--boosted", action="store_true", help="gradient-boosted trees, not logistic")

@@ -185,7 +185,7 @@ class Calibrator:
         rows: list[dict[str, float]],
         labels: list[bool],
         strength: float = 1.0,
-        target: float = 0.95,
+        target: float = 0.90,
         features: tuple[str, ...] = FITTED,
         unsure_target: float = 0.5,
         boosted: bool = False,

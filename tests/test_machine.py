@@ -20,6 +20,7 @@ def test_llama_cpp_is_pinned_to_avx2():
         pytest.skip("llama-cpp-python is not installed")
     assert machine.llama_level() == "AVX2", (
         f"llama.cpp was built for {machine.llama_level()}; reinstall it as the README says: "
-        'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
+        'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON '
+        '-DLLAVA_BUILD=OFF" '
         "pip install --no-cache-dir --force-reinstall llama-cpp-python"
     )

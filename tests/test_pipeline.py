@@ -24,7 +24,6 @@ def _assert_verbatim(qa: QA, result) -> None:
 @pytest.mark.parametrize(
     ("question", "expected", "source"),
     [
-        ("Where did Jake Sullivan and Wang Yi hold talks?", "malta", "004_6412272d63db9382.txt"),
         ("What did Elon Musk say about the TikTok ban?", "free speech", "000_2cbac0f5d2d1e101.txt"),
         (
             "What share of global GDP do APEC economies account for?",
@@ -59,13 +58,10 @@ def test_near_miss_question_abstains(seed_qa):
 
 
 def test_follow_up_is_rewritten_and_answered(seed_qa):
-    history = [("What did Jake Sullivan and Wang Yi do?", "They held two days of talks.")]
-    result = seed_qa.answer("Where did they hold their talks?", history=history)
-    assert (
-        "sullivan" in result.standalone_question.lower()
-        or "wang" in result.standalone_question.lower()
-    )
-    assert not result.abstained and "malta" in result.text.lower()
+    history = [("How many member economies does APEC have?", "APEC has 21 member economies.")]
+    result = seed_qa.answer("What share of global GDP do they account for?", history=history)
+    assert "apec" in result.standalone_question.lower()
+    assert not result.abstained and "62" in result.text
     _assert_verbatim(seed_qa, result)
 
 
@@ -121,15 +117,20 @@ def test_empty_folder_gives_a_clear_message(tmp_path: Path):
 
 
 def test_a_draft_below_the_confidence_threshold_is_withheld(seed_qa, monkeypatch):
-    question = "Where did Jake Sullivan and Wang Yi hold talks?"
+    question = "What share of global GDP do APEC economies account for?"
     assert seed_qa.calibrator is not None  # the packaged one
-    unsure = dataclasses.replace(seed_qa.settings, min_confidence=1.01)  # nothing reaches it
+    unsure = dataclasses.replace(seed_qa.settings, min_confidence=1.01, min_unsure=0.0)
+    monkeypatch.setattr(seed_qa, "settings", unsure)  # nothing is confident: shown as unsure
+    maybe = seed_qa.answer(question)
+    assert maybe.grade == "unsure" and maybe.abstained and maybe.citations
+    assert maybe.text.startswith("The articles may say:") and "62" in maybe.draft
+    unsure = dataclasses.replace(unsure, min_unsure=1.01)  # nor unsure: withheld
     monkeypatch.setattr(seed_qa, "settings", unsure)
     withheld = seed_qa.answer(question)
     assert withheld.abstained and withheld.reason == "low_confidence"
-    assert not withheld.citations and "malta" in withheld.draft.lower()
+    assert not withheld.citations and "62" in withheld.draft
     assert 0.0 < withheld.confidence < 1.0
-    assert set(withheld.signals) == set(seed_qa.calibrator.features)
+    assert set(seed_qa.calibrator.features) <= set(withheld.signals)
 
     monkeypatch.setattr(seed_qa, "settings", dataclasses.replace(unsure, min_confidence=0.0))
     shown = seed_qa.answer(question)
@@ -137,15 +138,17 @@ def test_a_draft_below_the_confidence_threshold_is_withheld(seed_qa, monkeypatch
 
 
 def test_a_reply_that_restates_the_question_gets_a_second_extractive_pass(seed_qa):
-    """The first draft only restates ("A news agency reported Han Zheng's call ..."); the second
-    pass copies the answer words out of the passages."""
-    question = (
-        "Which Chinese news agency reported Han Zheng's call for the US to meet China halfway?"
-    )
-    steps = list(seed_qa.stream(question))
-    assert any(u.kind == "status" and "restated" in u.text for u in steps)
-    result = steps[-1].answer
-    assert not result.abstained and "xinhua" in result.text.lower()
+    """A draft that only restates the question (which of them the reader restates changes with
+    what it reads, so the draft is given here) goes to the second pass, which copies the answer
+    words out of the passages."""
+    from qa import Answer
+
+    question = "Who was Han Zheng's predecessor as vice president?"
+    passages = seed_qa.retrieve(question)
+    restated = "Han Zheng's predecessor as vice president was the vice president before him."
+    drafted = Answer(question, "", [], question, passages, reply=restated)
+    result = seed_qa.answerer._extract(drafted)
+    assert result is not None and not result.abstained and "wang qishan" in result.text.lower()
     assert result.reply.strip() in " ".join(p.chunk.text for p in result.passages)  # copied
-    assert "Xinhua" in result.citations[0].quote
+    assert "Wang Qishan" in result.citations[0].quote
     _assert_verbatim(seed_qa, result)

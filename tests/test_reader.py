@@ -174,7 +174,7 @@ def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
     from qa.prompts import extract_messages
     from qa.readers import TokenProbabilities
 
-    question = "Which news agency reported Han Zheng's call for the US to meet China halfway?"
+    question = "Who was Han Zheng's predecessor as vice president?"
     passages = seed_qa.retrieve(question)
     source = "\n".join(p.chunk.text for p in passages)
     constraint = seed_qa.reader.copy_constraint(source)
@@ -184,7 +184,7 @@ def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
     messages = extract_messages(question, passages)
     span = "".join(seed_qa.reader.stream(messages, 24, tokens=tokens, constraint=constraint))
     assert span.strip() and span.strip() in source
-    assert "Xinhua" in span
+    assert "Wang Qishan" in span
     assert len(tokens.values) >= 1 and all(0 < p <= 1 for p in tokens.values)
 
 
@@ -222,12 +222,13 @@ def test_the_kept_prompt_state_changes_no_answer(seed_qa):
 def test_the_reader_scores_a_reply_it_did_not_write(seed_qa):
     from qa.prompts import answer_messages
 
-    question = "Where did Jake Sullivan and Wang Yi hold talks?"
+    question = "What share of global GDP do APEC economies account for?"
     messages = answer_messages(question, seed_qa.retrieve(question))
-    right = seed_qa.reader.continuation_logprobs(messages, "They held talks in Malta.")
-    wrong = seed_qa.reader.continuation_logprobs(messages, "They held talks in Paris.")
-    assert len(right) == len(wrong) >= 5 and all(v <= 0 for v in right)
-    assert sum(right) > sum(wrong)
+    right = seed_qa.reader.continuation_logprobs(messages, "They account for about 62%.")
+    wrong = seed_qa.reader.continuation_logprobs(messages, "They account for about 17%.")
+    assert len(right) == len(wrong) >= 5 and all(v <= 0 for _, v in right)
+    assert "".join(piece for piece, _ in right) == "They account for about 62%."
+    assert sum(v for _, v in right) > sum(v for _, v in wrong)
     samples = seed_qa.reader.samples(messages, 3, max_new_tokens=16)
     assert len(samples) == 3 and all(s.strip() for s in samples)
     assert seed_qa.reader.samples(messages, 3, max_new_tokens=16) == samples  # seeded

@@ -118,8 +118,8 @@ def test_answers_with_citations_on_both_stores(backend, settings, tmp_path: Path
     if backend == "milvus":
         pytest.importorskip("pymilvus")
     qa = QA(ROOT / "seeds", settings=_settings(settings, backend, tmp_path))
-    result = qa.answer("Where did Jake Sullivan and Wang Yi hold talks?")
-    assert "Malta" in result.text and result.citations
+    result = qa.answer("What share of global GDP do APEC economies account for?")
+    assert "62" in result.text and result.citations
     article = (ROOT / "seeds" / result.citations[0].source).read_text(encoding="utf-8")
     c = result.citations[0]
     assert article[c.start : c.end] == c.quote
