@@ -60,17 +60,17 @@ _UNITS = (
     "fifteen sixteen seventeen eighteen nineteen twenty"
 )
 _TENS = "thirty forty fifty sixty seventy eighty ninety"
-_NUMBER_WORDS = {w: str(n) for n, w in enumerate(_UNITS.split(" ")) if n != 1} | {
+NUMBER_WORDS = {w: str(n) for n, w in enumerate(_UNITS.split(" ")) if n != 1} | {
     w: str(10 * n) for n, w in enumerate(_TENS.split(" "), 3)
 }
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
 def numbers(text: str) -> set[str]:
     """The numbers in `text`, in digits without thousands separators: "1,394" and "three"
     are "1394" and "3"."""
     found = {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
-    return found | {_NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)}
+    return found | {NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)}
 
 
 def _canonical(words: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import probes
+from . import probes, timeline
 from .anchors import Vocabulary
 from .answers import Answer, Passage
 from .confidence import PACKAGED, Calibrator, signals
@@ -114,6 +114,8 @@ class Answerer:
             question, history, self.reader, self.settings.history_turns
         )
         passages = retrieve(standalone)
+        if self.settings.dated_answers and timeline.asks_latest(standalone):
+            passages = timeline.newest_first(passages)
         early = self._without_reader(question, standalone, passages)
         if early is not None:
             yield Update("answer", answer=early)
@@ -226,6 +228,8 @@ class Answerer:
         calibrator = self.calibrator
         confidence = calibrator.probability(values) if calibrator else None
         drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
+        if self.settings.dated_answers:
+            drafted = timeline.dated(drafted.standalone_question, drafted, self.embedder)
         confident, unsure = self.thresholds()
         if confidence is None or confidence >= confident:
             return drafted

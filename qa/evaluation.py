@@ -21,6 +21,7 @@ import numpy as np
 from .answers import Answer
 from .documents import load_articles
 from .text import strip_markers
+from .timeline import states_date
 
 # The quality bar every question set must meet (`--check`). Selective answering: of what it
 # answers, nearly all right; most answerable questions answered; near misses declined; and the
@@ -53,6 +54,9 @@ class EvalItem:
     sources: list[str]  # article file names that hold the answer
     history: list[tuple[str, str]] = field(default_factory=list)
     kind: str = ""  # what the question tests (factoid, number, near_miss, ...): figures per kind
+    # Publication dates (ISO) a right answer states: the newest report's for a `latest`
+    # question, each report's for a `conflict` one, whose answer holds every gold answer.
+    dates: list[str] = field(default_factory=list)
 
     @property
     def answerable(self) -> bool:
@@ -109,6 +113,7 @@ def load_items(path: str | Path) -> list[EvalItem]:
                 sources=[str(s) for s in raw.get("sources", [])],
                 history=[(str(q), str(a)) for q, a in raw.get("history", [])],
                 kind=str(raw.get("kind", "")),
+                dates=[str(d) for d in raw.get("dates", [])],
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise EvalFileError(f"{path}, line {n}: {exc!r}") from exc
@@ -148,6 +153,14 @@ def token_f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def _right(item: EvalItem, text: str) -> bool:
+    """A gold answer is in `text` (every one, for a `conflict` question) and so is each date
+    the item asks for."""
+    held = [contains_answer(text, [g]) for g in item.answers]
+    found = all(held) if item.kind == "conflict" else any(held)
+    return found and all(states_date(text, d) for d in item.dates)
+
+
 def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float) -> ItemResult:
     """Judge one answer against its item."""
     read = answer.reason not in _NOT_READ
@@ -158,7 +171,7 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
                 gold_rank = rank
                 break
     answered = not answer.abstained
-    correct = item.answerable and answered and contains_answer(answer.text, item.answers)
+    correct = item.answerable and answered and _right(item, answer.text)
     f1 = max((token_f1(answer.text, g) for g in item.answers), default=0.0) if answered else 0.0
     draft = answer.draft or ("" if answer.abstained else answer.text)
     context = " ".join(p.chunk.text for p in answer.passages) if read else ""

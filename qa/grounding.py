@@ -61,6 +61,14 @@ class Evidence:
     text: str
     meta: ArticleMeta = ArticleMeta()
 
+    def citation(self, number: int) -> Citation:
+        """This sentence as the `[number]` citation of an answer."""
+        m = self.meta
+        return Citation(
+            number, self.source, self.title, self.text, self.span.start, self.span.end, m.date,
+            m.url, m.outlet,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class GroundedSentence:
@@ -70,7 +78,8 @@ class GroundedSentence:
     restates: bool = False  # it only restates the question (or gives no quantity asked for)
 
 
-def _evidence(passages: list[Passage]) -> list[Evidence]:
+def evidence_sentences(passages: list[Passage]) -> list[Evidence]:
+    """Every sentence of the passages, as something a citation can point at."""
     found = []
     for n, p in enumerate(passages, 1):
         c = p.chunk
@@ -114,7 +123,7 @@ def ground(
 ) -> list[GroundedSentence]:
     """Score each answer sentence against all passage sentences and keep the best match."""
     sentences = answer_sentences(reply)
-    evidence = _evidence(passages)
+    evidence = evidence_sentences(passages)
     if not sentences or not evidence:
         return [GroundedSentence(s, None, 0.0) for s, _ in sentences]
     passage_text = {n: p.chunk.text for n, p in enumerate(passages, 1)}
@@ -172,19 +181,7 @@ def cite(grounded: list[GroundedSentence], min_support: float) -> tuple[str, lis
         key = (e.source, e.span.start)
         if key not in numbers:
             numbers[key] = len(citations) + 1
-            citations.append(
-                Citation(
-                    numbers[key],
-                    e.source,
-                    e.title,
-                    e.text,
-                    e.span.start,
-                    e.span.end,
-                    e.meta.date,
-                    e.meta.url,
-                    e.meta.outlet,
-                )
-            )
+            citations.append(e.citation(numbers[key]))
         body, end = re.match(r"(.*?)([.!?…]*)$", g.text, re.DOTALL).groups()
         parts.append(f"{body} [{numbers[key]}]{end or '.'}")
     return " ".join(parts), citations

@@ -95,6 +95,9 @@ class Settings:
     # else the bot abstains (see verification.py). 0, the default, skips the check: at 0.8 it
     # withheld six right answers on the dev set to stop four wrong ones (docs/quality.md).
     verify_threshold: float = 0.0
+    # Answers told with their dates (timeline.py): "as of" for questions about the latest state,
+    # each report's figure where dated reports differ, relative days resolved.
+    dated_answers: bool = True
 
     # Files edited in place are noticed within this many seconds; files added, removed or
     # renamed at once (see documents.FolderScanner).

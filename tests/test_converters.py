@@ -85,6 +85,10 @@ def test_an_undated_page_gets_no_date_and_a_dated_line_dates_a_page_without_tags
         ("Updated: 2024-01-05", "2024-01-05"),
         ("Posted Tuesday, 4 Mar. 2025", "2025-03-04"),
         ("Published: 2025/03/04 10:15", "2025-03-04"),
+        ("By Lena Marsh, Coastline Herald | Published June 12, 2024, 6:15 a.m.", "2024-06-12"),
+        ("By Devon Whitlock, Ashford Courier-Press | April 11, 2025", "2025-04-11"),
+        ("By Jo Park | Sept. 4, 2024 · 5:30 PM EDT", "2024-09-04"),
+        ("By Jo Park | Police said on March 4, 2025 that", None),  # a story's words
         ("The vote was on March 4, 2025.", None),  # a date in the story, not a dated line
         ("Updated 2024-13-45", None),  # no real day
         ("Dated maps were used.", None),

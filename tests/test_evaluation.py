@@ -9,6 +9,7 @@ import pytest
 from qa import Answer, Citation
 from qa.answers import Passage
 from qa.chunking import Chunk
+from qa.documents import load_articles
 from qa.eval_report import (
     kind_table,
     read_results,
@@ -77,6 +78,21 @@ def test_score_counts_rank_citations_and_quotes():
     assert result.correct and result.gold_rank == 2
     assert (result.citations, result.gold_citations, result.valid_quotes) == (2, 1, 1)
     assert "right" in result_line(result)
+
+
+def test_latest_and_conflict_answers_must_give_their_dates():
+    latest = EvalItem("l", "Latest toll?", ["27"], ["a.txt"], kind="latest", dates=["2025-10-17"])
+    conflict = EvalItem(
+        "c", "Toll?", ["19", "23"], ["a.txt"], kind="conflict", dates=["2025-10-16"]
+    )
+
+    def right(item: EvalItem, text: str) -> bool:
+        return score(item, Answer("q", text, [_citation()]), {"a.txt": TEXT}, 1.0).correct
+
+    assert right(latest, "As of 17 October 2025: the toll is 27 [1].")
+    assert not right(latest, "The toll is 27 [1].")
+    assert right(conflict, "19 as of 16 Oct 2025 [1]; 23 as of 16 October 2025 [1].")
+    assert not right(conflict, "19 as of 16 October 2025 [1].")
 
 
 def test_passages_never_read_do_not_count_as_retrieved():
@@ -220,6 +236,21 @@ def test_question_files_are_well_formed(name: str):
     if "dev" in name:
         assert len(items) >= MIN_DEV.get(name, 45)
         assert articles <= {s for i in items if i.answerable for s in i.sources}
+
+
+# Questions about reports that change, over the report corpus: every dated kind only.
+WHEN_SETS = ("reports_when_dev_qa.jsonl", "reports_when_holdout_qa.jsonl")
+
+
+@pytest.mark.parametrize("name", WHEN_SETS)
+def test_dated_question_files_name_the_dates_of_their_reports(name: str):
+    articles = {a.source: a for a in load_articles(REPORTS)[0]}
+    items = load_items(DATA / name)
+    assert {i.kind for i in items} == {"latest", "conflict", "when"}
+    for i in items:
+        assert set(i.sources) <= set(articles)
+        published = {articles[s].meta.date for s in i.sources}
+        assert set(i.dates) == (published if i.kind != "when" else set()), i.id
 
 
 # The bar (qa.evaluation.BAR) is not met on every metric yet. Until it is, CI holds the seed dev

@@ -85,14 +85,32 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+# A byline's parts: "By Lena Marsh, Coastline Herald | Published June 12, 2024, 6:15 a.m."
+_PARTS = re.compile(r"\s+[|·•]\s+")
+# What may stand beside a date that is a part by itself: a weekday, a time, a time zone.
+_AROUND_DATE = re.compile(
+    r"^[\W\d]*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day)?[\W\d]*(?:[ap]\.?m\.?)?"
+    r"[\W\d]*(?:[A-Z]{2,4})?\W*$",
+    re.IGNORECASE,
+)
+
+
 def dated_line(line: str) -> str | None:
-    """The date of a line such as "Published March 4, 2025"; None for any other line."""
-    m = DATED_LINE.match(line)
-    if not m:
-        return None
-    rest = line[m.end() :]
-    date = parse_date(rest[:60])
-    return date if date and re.match(r"\W*\d|\W*[a-z]", rest, re.IGNORECASE) else None
+    """The date of a line such as "Published March 4, 2025", or of a byline with such a part
+    or a bare date ("By Devon Whitlock, Ashford Courier-Press | April 11, 2025"); None for any
+    other line."""
+    for part in _PARTS.split(line.strip()):
+        m = DATED_LINE.match(part)
+        if m:
+            rest = part[m.end() :]
+            date = parse_date(rest[:60])
+            if date and re.match(r"\W*\d|\W*[a-z]", rest, re.IGNORECASE):
+                return date
+        elif part is not line and (date := parse_date(part)):
+            found = next(f.search(part) for f in _DATE_FORMS if f.search(part))
+            if _AROUND_DATE.match(part[: found.start()] + " " + part[found.end() :]):
+                return date
+    return None
 
 
 def display_date(iso: str | None) -> str:

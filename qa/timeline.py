@@ -1,0 +1,477 @@
+"""Answers that know when. A news figure holds on its date ("at least 12 dead" on Wednesday,
+27 on Friday), so three things follow from the articles' publication dates:
+
+- a question about the latest state ("latest", "now", "so far", "still") is read with the
+  newest reports first, and its answer says as of when;
+- when another dated article among the excerpts gives another figure for what the answer
+  states, the answer says the reports differ and gives each figure with its date and citation
+  (for a question about the latest state, the newest figure leads);
+- a day an article gives relative to its date ("on Tuesday", "yesterday") is resolved against
+  that date.
+
+Which figure of another report counts "the same thing" is decided as a reader would skim:
+only for a question that asks for a figure; the sentence names what the question names; the
+figure is no year, time, date or name ("Route 14"); the word that says what it counts (dead,
+injured, missing, evacuated, ...; `ATTRIBUTES`) and its unit do not contradict the answer's;
+and the words around it match the question about as well as the words around the answer's
+figure do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .anchors import NUMBER_WORDS, WEEKDAYS, Vocabulary, anchors, numbers
+from .answers import Answer, Citation, Passage
+from .embedding import Embedder
+from .grounding import Evidence, evidence_sentences
+from .text import strip_markers
+
+# The latest state is asked for in words ("latest", "so far") or by the present perfect: "how
+# many have died" asks how many as of now.
+LATEST = re.compile(
+    r"\b(latest|most recent|newest|now|so far|to date|currently|current|still|as it stands"
+    r"|up to date|(?:has|have)(?: not| now)? (?:been|\w+ed|\w+en|grown|risen|left|fled|burnt))\b",
+    re.IGNORECASE,
+)
+# A question whose answer is a figure: only then can reports give it different values.
+FIGURE_ASKED = re.compile(
+    r"\bhow (?:many|much|long|old|far|often|deep|high|large|big|wide|strong|severe)\b"
+    r"|\b(?:what|which)\b.{0,40}\b(?:number|count|toll|figure|magnitude|levels?|share"
+    r"|percentage|rate|amount|size|total|depth|area|height|width|cost|sum)\b",
+    re.IGNORECASE,
+)
+WHEN = re.compile(
+    r"^\W*(when\b|(?:on |in )?(?:what|which) (?:day|date)\b"
+    r"|(?:what|which) (?:was|is) the (?:day|date)\b)",
+    re.IGNORECASE,
+)
+# A figure: digits with separators, not a year ("2024"), a time ("9:40", "11 p.m.") or a date.
+_FIGURE = re.compile(
+    r"(?<![\w.:,$-])\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.:,$-])\$?\d+(?:\.\d+)?"
+    r"|\b(?:"
+    + "|".join(w for w in NUMBER_WORDS if w != "zero")
+    + r")(?:-(?:"
+    + "|".join(w for w in NUMBER_WORDS if NUMBER_WORDS[w] in "123456789")
+    + r"))?\b",
+    re.IGNORECASE,
+)
+_NOT_FIGURE_AFTER = re.compile(
+    r"^(?::\d|\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock))|^\s*(?:"
+    + "|".join(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+    + r")",
+    re.IGNORECASE,
+)
+_MONTH_BEFORE = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\s*$",
+    re.IGNORECASE,
+)
+# A capitalised word right before a figure, inside a sentence, names it: "on Route 14".
+_NAMED = re.compile(r"(?:(?<=[\w,;] )[A-Z][a-z]+|\bNo\.|#)\s?$")
+_UNIT = re.compile(r"^\s*(?:%|per\s?cent|[a-z]+)", re.IGNORECASE)
+# Words after a figure that say nothing of what it counts.
+_NO_UNIT = {
+    "of", "and", "or", "to", "in", "on", "at", "by", "as", "the", "a", "more", "other",
+    "were", "was", "are", "is", "had", "have", "has", "said", "who", "that", "from",
+    "with", "after", "before", "than", "since",
+}  # fmt: skip
+# What a news figure counts, by the words next to it: the toll of one report is compared with
+# the toll of another, never with its count of missing people.
+ATTRIBUTES = {
+    "dead": "dead death deaths died die dies dying killed killing kill toll fatalities lives",
+    "injured": "injured injuries injuring wounded hurt hospitalised hospitalized",
+    "missing": "missing unaccounted",
+    "evacuated": "evacuated evacuation evacuate evacuees displaced homeless fled",
+    "rescued": "rescued alive survivors survived saved",
+    "arrested": "arrested detained charged",
+    "buildings": "homes houses buildings",
+    "magnitude": "magnitude",
+    "depth": "deep depth",
+}
+_ATTRIBUTE = {w: kind for kind, words in ATTRIBUTES.items() for w in words.split()}
+_PHRASES = {"left their homes": "evacuated", "fled their homes": "evacuated"}
+NEAR = 10  # words either side of a figure that say what it counts
+_PERSONS = {"people", "persons", "residents", "villagers", "inhabitants", "civilians", "passengers"}
+WINDOW = 60  # characters either side of a figure that say what it counts
+MARGIN = 0.08  # how much worse than the answer's own another figure's words may match the question
+SAID_MARGIN = 0.15  # the same, for a figure said to count the same thing (the toll, the injured)
+# How alike the words around two figures must be, unless both are said to count one thing.
+SAME_THING = 0.45
+_FUTURE = re.compile(
+    r"\b(will|would|expected|due|next|plans?|planned|scheduled|is to|are to)\b", re.IGNORECASE
+)
+_DATE_GIVEN = re.compile(
+    r",?\s*(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?:jan|feb|mar|apr|may|jun|jul"
+    r"|aug|sep|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(
+    r"\b(yesterday|today|tonight|last night|this morning|this afternoon|this evening|"
+    + "|".join(sorted(WEEKDAYS))
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One dated article's figure for what was asked, with the sentence that gives it."""
+
+    figure: str  # as the article writes it
+    citation: Citation
+
+
+def asks_latest(question: str) -> bool:
+    return bool(LATEST.search(question))
+
+
+def asks_when(question: str) -> bool:
+    return bool(WHEN.search(question))
+
+
+def _day(iso: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+
+
+def long_date(iso: str | None) -> str:
+    """ "17 October 2025": the month written out, as people say it."""
+    day = _day(iso)
+    return f"{day.day} {day:%B} {day.year}" if day else ""
+
+
+def newest_first(passages: list[Passage]) -> list[Passage]:
+    """The excerpts grouped by article, the newest article first (undated ones last, in the
+    order they came), each article's excerpts in their own order."""
+    first: dict[str, int] = {}
+    for i, p in enumerate(passages):
+        first.setdefault(p.chunk.source, i)
+
+    def key(item: tuple[int, Passage]) -> tuple[int, int, int]:
+        i, p = item
+        day = _day(p.chunk.meta.date)
+        return (0 if day else 1, -day.toordinal() if day else 0, first[p.chunk.source])
+
+    return [p for _, p in sorted(enumerate(passages), key=key)]
+
+
+def _figures(text: str, skip: set[str]) -> list[re.Match[str]]:
+    """The figures in `text` that may count something: not a year, time or date, and not a
+    number in `skip` (the question's own)."""
+    found = []
+    for m in _FIGURE.finditer(text):
+        digits = _value(m)
+        if digits in skip or re.fullmatch(r"(1[89]|20)\d\d", digits):
+            continue
+        if _NOT_FIGURE_AFTER.search(text[m.end() :]) or _MONTH_BEFORE.search(text[: m.start()]):
+            continue
+        if _NAMED.search(text[: m.start()]):
+            continue  # "Route 14", "Flight 370": a name, not a count
+        found.append(m)
+    return found
+
+
+def _value(m: re.Match[str]) -> str:
+    """A figure as digits: "1,200" and "$1200" are "1200", "four" is "4"."""
+    words = m.group(0).lower().split("-")  # "twenty-three" is 20 + 3
+    if all(w in NUMBER_WORDS for w in words):
+        return str(sum(int(NUMBER_WORDS[w]) for w in words))
+    return m.group(0).lstrip("$").replace(",", "")
+
+
+def _unit(text: str, m: re.Match[str]) -> str:
+    """What the figure is measured in, by the noun after it ("hectares", "homes", "percent";
+    people, residents and passengers are one): "" when a verb or nothing follows ("risen to
+    19,", "the 19 confirmed"). A word saying what it counts is passed over ("18 injured
+    people")."""
+    words = re.findall(r"%|[a-z]+", text[m.end() : m.end() + 40].lower())
+    if words[:2] == ["per", "cent"] or words[:1] in (["%"], ["percent"]):
+        return "percent"
+    if words and words[0] in _ATTRIBUTE:
+        words = words[1:]
+    if words and words[0] in ("million", "billion", "thousand"):  # "2 million crowns"
+        return " ".join(words[:2])
+    word = words[0] if words else ""
+    if word in _PERSONS:
+        return "people"
+    return word if word.endswith("s") and word not in _NO_UNIT else ""
+
+
+def _compatible(unit: str, other: str) -> bool:
+    """Units that may count the same thing: the same, or one not given (a percentage is
+    never a count)."""
+    if "percent" in (unit, other):
+        return unit == other
+    return not unit or not other or unit == other
+
+
+_CLAUSE = re.compile(r"[;:,](?=\s)|\s(?:and|but|while|whereas)\s")
+
+
+def _attribute(text: str, m: re.Match[str]) -> str:
+    """What the figure at `m` counts, by the nearest attribute word within `NEAR` words of it
+    in its clause, up to the next figure (after it before before it, at the same distance):
+    "killed 5 and injured 19"; "at a depth of 10" is 10's, not the figure's before it ("" when
+    none is near)."""
+    before = _CLAUSE.split(text[: m.start()])[-1].lower()
+    after = _CLAUSE.split(text[m.end() :])[0].lower()
+    for phrase, kind in _PHRASES.items():
+        before, after = before.replace(phrase, kind), after.replace(phrase, kind)
+    right = re.findall(r"[a-z]+", re.split(r"\d", after)[0])
+    if len(right) >= 2 and right[-1] in ("of", "at", "to", "by") and re.search(r"\d", after):
+        right = right[:-2]  # "a depth of" the next figure
+    left = re.findall(r"[a-z]+", re.split(r"\d", before)[-1])[::-1]
+    for k in range(NEAR):
+        for side in (right, left):
+            if k < len(side) and side[k] in _ATTRIBUTE:
+                return _ATTRIBUTE[side[k]]
+    return ""
+
+
+def _window(text: str, m: re.Match[str]) -> str:
+    return text[max(0, m.start() - WINDOW) : m.end() + WINDOW]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the dated passages say of the answer's figure."""
+
+    own: Report  # the answer's figure, in the sentence it cites
+    others: list[Report]  # other figures for the same thing, where reports differ
+    confirmed: Report | None = None  # a newer report that gives the same figure
+
+
+def other_reports(
+    question: str, answer: Answer, passages: list[Passage], embedder: Embedder
+) -> Figures | None:
+    """The answer's figure and the figures dated articles among `passages` give for the same
+    thing where they differ: one per other article (its best match), and another figure the
+    cited sentence itself gives for it ("4 micrograms ..., while the lab measured 11
+    micrograms"); also the newest other report that gives the same figure. None when the answer
+    gives no figure asked for or cites no dated article."""
+    asked = numbers(question)
+    said = _figures(strip_markers(answer.text), asked)
+    if not said or not FIGURE_ASKED.search(question):
+        return None
+    figure = _value(said[0])
+    cited = [
+        (c, f) for c in answer.citations for f in _figures(c.quote, asked) if _value(f) == figure
+    ]
+    if not cited or not _day(cited[0][0].date):
+        return None
+    own, at = cited[0]
+    sentences = [e for e in evidence_sentences(passages) if _day(e.meta.date)]
+    # The same figure elsewhere: the cited sentence may only mention it ("four more than the 19
+    # confirmed"), another report state what it counts, a later one confirm it.
+    same = [
+        (e, m)
+        for e in sentences
+        for m in _figures(e.text, asked)
+        if _value(m) == figure and not (e.source == own.source and e.span.start == own.start)
+    ]
+    unit = _unit(own.quote, at)
+    counts = next(
+        (
+            k
+            for k in (
+                _attribute(t, m) for t, m in [(own.quote, at)] + [(e.text, m) for e, m in same]
+            )
+            if k
+        ),
+        "",
+    )
+    names = [a for a in anchors(question) if a.kind == "name"]
+    candidates: list[tuple[Evidence, re.Match[str]]] = []
+    for e in sentences:
+        itself = e.source == own.source and e.span.start == own.start
+        if e.source == own.source and not itself:
+            continue  # the article's own story of how a figure changed is not a disagreement
+        held = Vocabulary.of(f"{e.title} {e.text}").words
+        if not all(a.words & held for a in names):
+            continue  # about another place or event (one word of each name will do)
+        for m in _figures(e.text, asked):  # each figure that may count the same thing
+            other, other_unit = _attribute(e.text, m), _unit(e.text, m)
+            if _value(m) == figure or (counts and other != counts):
+                continue  # said to count something else, or not said to count the same
+            if _other_year(e, asked):
+                continue  # "in 1998 ... 14 people died": another event
+            if itself and not _alike(counts, other, unit, other_unit):
+                continue  # in the cited sentence itself, only a figure said to count the same
+            if m.group(0).isalpha() and not (counts and other == counts):
+                continue  # "two more bodies": a number in words is a figure if said to be one
+            if _compatible(unit, other_unit):
+                candidates.append((e, m))
+    later = [
+        (e, m) for e, m in same if e.source != own.source and (e.meta.date or "") > (own.date or "")
+    ]
+    windows = [_window(own.quote, at)] + [_window(e.text, m) for e, m in candidates + later]
+    vectors = embedder.encode([question, *windows])
+    to_question, to_own = vectors[1:] @ vectors[0], vectors[1:] @ vectors[1]
+    reference = float(to_question[0])  # how well the cited sentence's words match
+    best: dict[str, tuple[float, Report]] = {}
+    n = 1 + len(candidates)
+    scored = zip(candidates, to_question[1:n], to_own[1:n], strict=True)
+    for (e, m), asked_score, own_score in scored:
+        # Said to count the same thing (the toll, the injured) of the event asked about, it
+        # does; otherwise its words must match the question and the answer's own.
+        said = bool(counts) and counts == _attribute(e.text, m)
+        if asked_score < reference - (SAID_MARGIN if said else MARGIN):
+            continue
+        if not said and own_score < SAME_THING:
+            continue
+        key = f"{e.source}:{e.span.start}" if e.source == own.source else e.source
+        if key not in best or asked_score > best[key][0]:
+            citation = own if e.source == own.source else e.citation(0)
+            best[key] = (float(asked_score), Report(m.group(0), citation))
+    confirmed = None
+    for (e, m), asked_score in zip(later, to_question[n:], strict=True):
+        other = _attribute(e.text, m)
+        if asked_score < reference - MARGIN or (counts and other and counts != other):
+            continue
+        if confirmed is None or (e.meta.date or "") > (confirmed.citation.date or ""):
+            confirmed = Report(m.group(0), e.citation(0))
+    return Figures(Report(at.group(0), own), [r for _, r in best.values()], confirmed)
+
+
+def _other_year(e: Evidence, asked: set[str]) -> bool:
+    """The sentence names a year other than its article's and the question's."""
+    year = (e.meta.date or "")[:4]
+    return any(y not in (year, *asked) for y in re.findall(r"\b(?:1[89]|20)\d\d\b", e.text))
+
+
+def _alike(counts: str, other: str, unit: str, other_unit: str) -> bool:
+    """Two figures of one sentence count the same thing: said to, in the same unit, or both
+    given in the same unit with nothing said of what they count."""
+    if counts or other:
+        return counts == other and _compatible(unit, other_unit)
+    return bool(unit) and unit == other_unit
+
+
+def _renumbered(reports: list[Report], start: int) -> list[Report]:
+    """The reports with the citations they add numbered from `start` (a figure of a sentence
+    already cited keeps its number)."""
+    numbered = []
+    for r in reports:
+        if r.citation.number == 0:
+            r = dataclasses.replace(r, citation=dataclasses.replace(r.citation, number=start))
+            start += 1
+        numbered.append(r)
+    return numbered
+
+
+def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
+    """The cited answer told with its dates: as of when (latest-state questions), how the
+    reports differ, and what day a relative day was."""
+    if not answer.citations:
+        return answer
+    found = other_reports(question, answer, answer.passages, embedder)
+    text, citations = answer.text, list(answer.citations)
+    latest = asks_latest(question)
+    if found and latest and found.confirmed:
+        # The newest report that gives the same figure dates it.
+        confirmed = dataclasses.replace(found.confirmed.citation, number=len(citations) + 1)
+        citations.append(confirmed)
+        found = dataclasses.replace(found, own=Report(found.own.figure, confirmed))
+    if found and found.others:
+        own = found.own
+        others = _renumbered(found.others, len(citations) + 1)
+        citations += [r.citation for r in others if r.citation.number > len(citations)]
+        by_date = sorted([own, *others], key=lambda r: r.citation.date or "")
+        newest = by_date[-1]
+        if latest and newest is not own:
+            text = (
+                f"As of {long_date(newest.citation.date)}, the newest report gives "
+                f"{newest.figure} [{newest.citation.number}]. Earlier reports: "
+                f"{_listed(by_date[:-1])}."
+            )
+        elif latest:
+            text = f"As of {_as_of(own.citation, answer)}: {text} Earlier reports: "
+            text += f"{_listed(r for r in by_date if r is not own)}."
+        else:
+            text = f"{text} The reports differ: {_listed(by_date)}."
+    elif latest and found:
+        text = f"As of {_as_of(found.own.citation, answer)}: {text}"
+    elif latest and _day(answer.citations[0].date):
+        text = f"As of {long_date(answer.citations[0].date)}: {text}"
+    if asks_when(question):
+        text += resolved_days(strip_markers(answer.text), answer.citations)
+    if text == answer.text:
+        return answer
+    return dataclasses.replace(answer, text=text, citations=citations)
+
+
+def _as_of(citation: Citation, answer: Answer) -> str:
+    """The date an answer holds as of, with the citation that dates it where that is not one
+    the answer already gives."""
+    date = long_date(citation.date)
+    cited = any(c.number == citation.number for c in answer.citations)
+    return date if cited else f"{date} [{citation.number}]"
+
+
+def _listed(reports: Iterable[Report]) -> str:
+    return "; ".join(
+        f"{r.figure} as of {long_date(r.citation.date)} [{r.citation.number}]" for r in reports
+    )
+
+
+def resolve_day(word: str, published: dt.date, future: bool) -> dt.date:
+    """The date a relative day names in an article published on `published`: a weekday is the
+    last one on or before it, or the next one after it where the sentence looks ahead."""
+    word = word.lower()
+    if word in ("yesterday", "last night"):
+        return published - dt.timedelta(days=1)
+    if word not in WEEKDAYS:
+        return published  # today, tonight, this morning
+    target = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(
+        word
+    )
+    if future:
+        return published + dt.timedelta(days=(target - published.weekday() - 1) % 7 + 1)
+    return published - dt.timedelta(days=(published.weekday() - target) % 7)
+
+
+def resolved_days(text: str, citations: list[Citation]) -> str:
+    """A sentence saying which date each relative day in `text` was, from the date of the
+    article that says it ("" when there is none to resolve)."""
+    said = []
+    for m in _RELATIVE.finditer(text):
+        word = m.group(0)
+        if _DATE_GIVEN.match(text[m.end() :]):
+            continue  # "on Tuesday, June 11": the date is given
+        source = next(
+            (c for c in citations if word.lower() in c.quote.lower() and _day(c.date)), None
+        )
+        if source is None:
+            continue
+        published = _day(source.date)
+        assert published is not None
+        future = bool(_FUTURE.search(source.quote))
+        day = resolve_day(word, published, future)
+        was = "is" if future else "was"
+        phrase = f"{word[:1].upper()}{word[1:]} {was} {long_date(day.isoformat())}"
+        if phrase not in said:
+            said.append(phrase)
+    if not said:
+        return ""
+    return f" (By the report's date, {'; '.join(said)}.)"
+
+
+def states_date(text: str, iso: str) -> bool:
+    """`text` gives the date `iso` in one of the ways dates are written."""
+    day = _day(iso)
+    if day is None:
+        return False
+    month, short = f"{day:%B}".lower(), f"{day:%b}".lower()
+    flat = " ".join(re.sub(r"[^\w\s-]", " ", text.lower()).split())
+    forms = {
+        iso, f"{day.day} {month} {day.year}", f"{month} {day.day} {day.year}",
+        f"{day.day} {short} {day.year}", f"{short} {day.day} {day.year}",
+    }  # fmt: skip
+    return any(form in flat for form in forms)
