@@ -49,7 +49,7 @@ def test_sync_search_and_keyword_search(store_qa: QA):
 
 def test_article_metadata_is_stored_and_reaches_the_citations(request, settings, tmp_path: Path):
     """A saved page's date, outlet and address, kept by each store with its passages."""
-    from qa.grounding import GroundedSentence, _evidence, cite
+    from qa.grounding import GroundedSentence, cite, evidence_sentences
 
     pages = Path(__file__).resolve().parent / "data" / "pages"
     for backend in BACKENDS:
@@ -73,7 +73,7 @@ def test_article_metadata_is_stored_and_reaches_the_citations(request, settings,
         passages = again.retrieve("How many people died in the Korvane landslide?")
         top = next(p for p in passages if p.chunk.source.startswith("p02"))
         assert top.chunk.meta.outlet == "Vessel Bay Post" and top.chunk.meta.date == "2025-10-16"
-        evidence = next(e for e in _evidence(passages) if e.source.startswith("p02"))
+        evidence = next(e for e in evidence_sentences(passages) if e.source.startswith("p02"))
         _, (citation,) = cite([GroundedSentence("Nineteen died.", evidence, 1.0)], 0.5)
         assert (citation.date, citation.outlet) == ("2025-10-16", "Vessel Bay Post")
         assert citation.url == record.url
