@@ -25,8 +25,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .anchors import NUMBER_WORDS, WEEKDAYS, Vocabulary, anchors, numbers
+from .anchors import MONTHS, NUMBER_WORDS, WEEKDAYS, Vocabulary, anchors, numbers
 from .answers import Answer, Citation, Passage
+from .converters import display_date
 from .embedding import Embedder
 from .grounding import Evidence, evidence_sentences
 from .text import strip_markers
@@ -60,17 +61,12 @@ _FIGURE = re.compile(
     + r"))?\b",
     re.IGNORECASE,
 )
+_MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
+# "11 p.m.", "9:40", "14 October", "October 14": a time or a date, not a figure.
 _NOT_FIGURE_AFTER = re.compile(
-    r"^(?::\d|\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock))|^\s*(?:"
-    + "|".join(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
-    + r")",
-    re.IGNORECASE,
+    rf"^(?::\d|\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock))|^\s*{_MONTH}", re.IGNORECASE
 )
-_MONTH_BEFORE = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\s*$",
-    re.IGNORECASE,
-)
+_MONTH_BEFORE = re.compile(rf"\b{_MONTH}\s*$", re.IGNORECASE)
 # A capitalised word right before a figure, inside a sentence, names it: "on Route 14".
 _NAMED = re.compile(r"(?:(?<=[\w,;] )[A-Z][a-z]+|\bNo\.|#)\s?$")
 _UNIT = re.compile(r"^\s*(?:%|per\s?cent|[a-z]+)", re.IGNORECASE)
@@ -106,9 +102,7 @@ _FUTURE = re.compile(
     r"\b(will|would|expected|due|next|plans?|planned|scheduled|is to|are to)\b", re.IGNORECASE
 )
 _DATE_GIVEN = re.compile(
-    r",?\s*(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?:jan|feb|mar|apr|may|jun|jul"
-    r"|aug|sep|oct|nov|dec)[a-z]*\b",
-    re.IGNORECASE,
+    rf",?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?{_MONTH}", re.IGNORECASE
 )
 _RELATIVE = re.compile(
     r"\b(yesterday|today|tonight|last night|this morning|this afternoon|this evening|"
@@ -139,12 +133,6 @@ def _day(iso: str | None) -> dt.date | None:
         return dt.date.fromisoformat(iso) if iso else None
     except ValueError:
         return None
-
-
-def long_date(iso: str | None) -> str:
-    """ "17 October 2025": the month written out, as people say it."""
-    day = _day(iso)
-    return f"{day.day} {day:%B} {day.year}" if day else ""
 
 
 def newest_first(passages: list[Passage]) -> list[Passage]:
@@ -387,7 +375,7 @@ def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
         newest = by_date[-1]
         if latest and newest is not own:
             text = (
-                f"As of {long_date(newest.citation.date)}, the newest report gives "
+                f"As of {display_date(newest.citation.date, full=True)}, the newest report gives "
                 f"{newest.figure} [{newest.citation.number}]. Earlier reports: "
                 f"{_listed(by_date[:-1])}."
             )
@@ -399,7 +387,7 @@ def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
     elif latest and found:
         text = f"As of {_as_of(found.own.citation, answer)}: {text}"
     elif latest and _day(answer.citations[0].date):
-        text = f"As of {long_date(answer.citations[0].date)}: {text}"
+        text = f"As of {display_date(answer.citations[0].date, full=True)}: {text}"
     if asks_when(question):
         text += resolved_days(strip_markers(answer.text), answer.citations)
     if text == answer.text:
@@ -410,14 +398,15 @@ def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
 def _as_of(citation: Citation, answer: Answer) -> str:
     """The date an answer holds as of, with the citation that dates it where that is not one
     the answer already gives."""
-    date = long_date(citation.date)
+    date = display_date(citation.date, full=True)
     cited = any(c.number == citation.number for c in answer.citations)
     return date if cited else f"{date} [{citation.number}]"
 
 
 def _listed(reports: Iterable[Report]) -> str:
     return "; ".join(
-        f"{r.figure} as of {long_date(r.citation.date)} [{r.citation.number}]" for r in reports
+        f"{r.figure} as of {display_date(r.citation.date, full=True)} [{r.citation.number}]"
+        for r in reports
     )
 
 
@@ -455,7 +444,7 @@ def resolved_days(text: str, citations: list[Citation]) -> str:
         future = bool(_FUTURE.search(source.quote))
         day = resolve_day(word, published, future)
         was = "is" if future else "was"
-        phrase = f"{word[:1].upper()}{word[1:]} {was} {long_date(day.isoformat())}"
+        phrase = f"{word[:1].upper()}{word[1:]} {was} {display_date(day.isoformat(), full=True)}"
         if phrase not in said:
             said.append(phrase)
     if not said:

@@ -113,15 +113,17 @@ def dated_line(line: str) -> str | None:
     return None
 
 
-def display_date(iso: str | None) -> str:
-    """An ISO date as people write it: "25 Apr 2015"; empty for None."""
+def display_date(iso: str | None, full: bool = False) -> str:
+    """An ISO date as people write it: "25 Apr 2015" ("25 April 2015" in `full`, for a
+    sentence); empty for None."""
     if not iso:
         return ""
     try:
         day = dt.date.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{day.day} {_ABBREVIATED[day.month - 1]} {day.year}"
+    month = f"{day:%B}" if full else _ABBREVIATED[day.month - 1]
+    return f"{day.day} {month} {day.year}"
 
 
 _ABBREVIATED = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
