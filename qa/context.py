@@ -25,6 +25,9 @@ from .store import PassageStore
 from .text import Span, terms
 
 COVERAGE_WEIGHT = 0.5
+# What the newest article's sentences gain over the oldest's for a question about the latest
+# state: news updates its figures, and the newest report holds the current one.
+RECENCY = 0.2
 LEADS = 3  # sentences taken first, each then with its neighbours
 RANK_PRIOR = 0.0
 # A neighbour is taken only if it is prose: a dateline, a byline or a subheading is not.
@@ -61,6 +64,16 @@ def _answers(article: _Article, span: Span) -> bool:
     )
 
 
+def _recency(articles: dict[str, _Article]) -> dict[str, float]:
+    """Each dated article's place among the dates of these articles, from 0 (the oldest) to 1
+    (the newest); empty when fewer than two dates are given."""
+    dates = {src: a.passage.chunk.meta.date for src, a in articles.items()}
+    days = sorted({d for d in dates.values() if d})
+    if len(days) < 2:
+        return {}
+    return {src: days.index(d) / (len(days) - 1) for src, d in dates.items() if d}
+
+
 def _fetch_neighbours(store: PassageStore, article: _Article, chunk_id: int) -> None:
     record = store.articles.get(article.passage.chunk.source)
     wanted = [
@@ -91,10 +104,12 @@ def select(
     store: PassageStore,
     embedder: Embedder,
     budget: int,
+    newest: bool = False,
 ) -> list[Passage]:
     """The excerpts for the reader: the best sentences first, then their neighbours (the
     better-scoring side first) while the budget lasts; runs of adjacent sentences, best article
-    first."""
+    first. With `newest` (a question about the latest state), newer articles' sentences score
+    higher."""
     articles: dict[str, _Article] = {}
     found: dict[tuple[str, int], tuple[int, Span]] = {}  # (source, start) -> (chunk id, span)
     for rank, p in enumerate(passages):
@@ -115,6 +130,9 @@ def select(
     texts = [articles[src].slice(s.start, s.end) or "" for src, s in pool]
     scores = sentence_scores(question, texts, embedder)
     scores += RANK_PRIOR * np.array([1 / (1 + articles[src].rank) for src, _ in pool])
+    if newest:
+        age = _recency(articles)
+        scores += RECENCY * np.array([age.get(src, 0.0) for src, _ in pool])
     score_at = {(src, s.start): float(v) for (src, s), v in zip(pool, scores, strict=True)}
     ranked = [pool[int(i)] for i in np.argsort(-scores, kind="stable")]
     used = 0

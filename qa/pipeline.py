@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import context
+from . import context, timeline
 from .answerer import Answerer, Update
 from .answers import Answer, Passage
 from .collection import Collection
@@ -110,9 +110,15 @@ class QA:
             except IndexWriteError as exc:  # answer from the index as it was; say why
                 log.error("%s", exc)
                 self.collection.warnings = [str(exc)]
-            passages = self.retriever.retrieve(question, self.settings.top_k)
+            s = self.settings
+            # A question about the latest state reads from more passages, so that the newest
+            # reports are among them even where older ones match its words better.
+            latest = s.dated_answers and timeline.asks_latest(question)
+            passages = self.retriever.retrieve(question, s.top_k * (2 if latest else 1))
+            if latest and len({p.chunk.meta.date for p in passages} - {None, ""}) < 2:
+                passages, latest = passages[: s.top_k], False  # nothing to tell newer by
             return context.select(
-                question, passages, self.index, self.embedder, self.settings.context_chars
+                question, passages, self.index, self.embedder, s.context_chars, newest=latest
             )
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Update]:

@@ -2,10 +2,11 @@
 27 on Friday), so three things follow from the articles' publication dates:
 
 - a question about the latest state ("latest", "now", "so far", "still") is read with the
-  newest reports first, and its answer says as of when;
+  newest reports first (`context.select` favours them too), and its answer says as of when;
 - when another dated article among the excerpts gives another figure for what the answer
-  states, the answer says the reports differ and gives each figure with its date and citation
-  (for a question about the latest state, the newest figure leads);
+  states, or the cited sentence sets two sources' figures against each other ("X said 11,200,
+  while Y put the figure at 13,000"), the answer says the reports differ and gives each figure
+  with its date and citation (for a question about the latest state, the newest figure leads);
 - a day an article gives relative to its date ("on Tuesday", "yesterday") is resolved against
   that date.
 
@@ -13,8 +14,9 @@ Which figure of another report counts "the same thing" is decided as a reader wo
 only for a question that asks for a figure; the sentence names what the question names; the
 figure is no year, time, date or name ("Route 14"); the word that says what it counts (dead,
 injured, missing, evacuated, ...; `ATTRIBUTES`) and its unit do not contradict the answer's;
-and the words around it match the question about as well as the words around the answer's
-figure do.
+the cited sentence does not give it for something else ("176 people, including 11 crew"); and
+the words around it match the question about as well as the words around the answer's figure
+do.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ LATEST = re.compile(
 )
 # A question whose answer is a figure: only then can reports give it different values.
 FIGURE_ASKED = re.compile(
-    r"\bhow (?:many|much|long|old|far|often|deep|high|large|big|wide|strong|severe)\b"
+    r"\bhow (?:many|much|long|old|far|often|deep|high|large|big|wide|strong|severe|fast|heavy"
+    r"|hot|tall)\b"
     r"|\b(?:what|which)\b.{0,40}\b(?:number|count|toll|figure|magnitude|levels?|share"
     r"|percentage|rate|amount|size|total|depth|area|height|width|cost|sum)\b",
     re.IGNORECASE,
@@ -67,9 +70,20 @@ _NOT_FIGURE_AFTER = re.compile(
     rf"^(?::\d|\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock))|^\s*{_MONTH}", re.IGNORECASE
 )
 _MONTH_BEFORE = re.compile(rf"\b{_MONTH}\s*$", re.IGNORECASE)
-# A capitalised word right before a figure, inside a sentence, names it: "on Route 14".
-_NAMED = re.compile(r"(?:(?<=[\w,;] )[A-Z][a-z]+|\bNo\.|#)\s?$")
-_UNIT = re.compile(r"^\s*(?:%|per\s?cent|[a-z]+)", re.IGNORECASE)
+# A word right before a figure that names it: "on Route 14", "train 418", "No. 7".
+_NAMED = re.compile(
+    rf"(?:(?<=[\w,;] )(?!{'|'.join(w.title() for w in WEEKDAYS)}\b)[A-Z][a-z]+|\bNo\.|#"
+    r"|\b(?:Route|Line|Road|Highway|Category|Terminal|Zone|Pier|Room|Ward)"
+    r"|\b(?i:train|flight|bus|platform|gate))\s?$"
+)
+# Units written short, and the long forms they stand for: "185 km/h", "312 mm".
+_ABBREVIATED = {
+    "km/h": "km/h", "kph": "km/h", "mph": "mph", "km": "kilometres", "mm": "millimetres",
+    "cm": "centimetres", "kg": "kilograms", "ft": "feet", "mi": "miles",
+}  # fmt: skip
+# The words right after a figure, up to punctuation ("%" is a word of its own).
+_RUN = re.compile(r"%|(?:\s+[a-z]+(?:/[a-z]+)?)+", re.IGNORECASE)
+_WORD = re.compile(r"%|[a-z]+(?:/[a-z]+)?", re.IGNORECASE)
 # Words after a figure that say nothing of what it counts.
 _NO_UNIT = {
     "of", "and", "or", "to", "in", "on", "at", "by", "as", "the", "a", "more", "other",
@@ -82,7 +96,7 @@ ATTRIBUTES = {
     "dead": "dead death deaths died die dies dying killed killing kill toll fatalities lives",
     "injured": "injured injuries injuring wounded hurt hospitalised hospitalized",
     "missing": "missing unaccounted",
-    "evacuated": "evacuated evacuation evacuate evacuees displaced homeless fled",
+    "evacuated": "evacuated evacuation evacuations evacuate evacuees displaced homeless fled",
     "rescued": "rescued alive survivors survived saved",
     "arrested": "arrested detained charged",
     "buildings": "homes houses buildings",
@@ -104,6 +118,8 @@ _FUTURE = re.compile(
 _DATE_GIVEN = re.compile(
     rf",?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?{_MONTH}", re.IGNORECASE
 )
+# A date the answer gives: "June 16", "16 June", "2024-06-16".
+_NAMES_DATE = re.compile(rf"\b{_MONTH}\s*\d|\d\s*{_MONTH}|\b\d{{4}}-\d\d-\d\d\b", re.IGNORECASE)
 _RELATIVE = re.compile(
     r"\b(yesterday|today|tonight|last night|this morning|this afternoon|this evening|"
     + "|".join(sorted(WEEKDAYS))
@@ -174,22 +190,52 @@ def _value(m: re.Match[str]) -> str:
     return m.group(0).lstrip("$").replace(",", "")
 
 
+def _unit_words(text: str, m: re.Match[str]) -> list[re.Match[str]]:
+    """The words right after a figure that say what it is measured in ("hectares", "per
+    cent", "million crowns"), with a word before them that says what it counts ("18 injured
+    people"): none when a verb, punctuation or nothing follows ("risen to 19, officials
+    said", "the 19 confirmed")."""
+    run = _RUN.match(text, m.end(), m.end() + 40)  # up to the first punctuation
+    words = list(_WORD.finditer(run.group(0))) if run else []
+    low = [w.group(0).lower() for w in words]
+    if low[:2] == ["per", "cent"]:
+        return words[:2]
+    if low[:1] in (["%"], ["percent"]) or (low and low[0] in _ABBREVIATED):
+        return words[:1]
+    skip = 1 if low and low[0] in _ATTRIBUTE else 0
+    if low[skip : skip + 1] in (["million"], ["billion"], ["thousand"]):  # "2 million crowns"
+        return words[: skip + 2]
+    word = low[skip] if len(low) > skip else ""
+    counted = word in _PERSONS or (word.endswith("s") and word not in _NO_UNIT)
+    return words[: skip + 1] if counted else []
+
+
 def _unit(text: str, m: re.Match[str]) -> str:
-    """What the figure is measured in, by the noun after it ("hectares", "homes", "percent";
-    people, residents and passengers are one): "" when a verb or nothing follows ("risen to
-    19,", "the 19 confirmed"). A word saying what it counts is passed over ("18 injured
-    people")."""
-    words = re.findall(r"%|[a-z]+", text[m.end() : m.end() + 40].lower())
-    if words[:2] == ["per", "cent"] or words[:1] in (["%"], ["percent"]):
+    """What the figure is measured in, by the noun after it; people, residents and passengers
+    are one ("" when none is given)."""
+    words = [w.group(0).lower() for w in _unit_words(text, m)]
+    if not words:
+        return ""
+    if words[0] in ("%", "percent", "per"):
         return "percent"
-    if words and words[0] in _ATTRIBUTE:
+    if words[0] in _ATTRIBUTE:
         words = words[1:]
-    if words and words[0] in ("million", "billion", "thousand"):  # "2 million crowns"
-        return " ".join(words[:2])
-    word = words[0] if words else ""
-    if word in _PERSONS:
+    if words[0] in _PERSONS:
         return "people"
-    return word if word.endswith("s") and word not in _NO_UNIT else ""
+    unit = " ".join(_ABBREVIATED.get(w, w) for w in words)
+    return re.sub(r"(?<=[a-z])ers\b", "res", unit)  # "meters" is "metres"
+
+
+def _written(text: str, m: re.Match[str]) -> str:
+    """The figure as the article writes it, with its unit ("11 micrograms", "45%") or the
+    noun that says what it counts ("40 homes")."""
+    words = _unit_words(text, m)
+    if not words:
+        run = _RUN.match(text, m.end(), m.end() + 40)
+        first = next(_WORD.finditer(run.group(0)), None) if run else None
+        noun = first is not None and first.group(0).lower() in _ATTRIBUTE
+        words = [first] if noun and first.group(0).endswith("s") else []
+    return text[m.start() : m.end() + words[-1].end()] if words else m.group(0)
 
 
 def _compatible(unit: str, other: str) -> bool:
@@ -240,17 +286,20 @@ def other_reports(
     question: str, answer: Answer, passages: list[Passage], embedder: Embedder
 ) -> Figures | None:
     """The answer's figure and the figures dated articles among `passages` give for the same
-    thing where they differ: one per other article (its best match), and another figure the
-    cited sentence itself gives for it ("4 micrograms ..., while the lab measured 11
-    micrograms"); also the newest other report that gives the same figure. None when the answer
-    gives no figure asked for or cites no dated article."""
-    asked = numbers(question)
-    said = _figures(strip_markers(answer.text), asked)
+    thing where they differ: one per other article (its best match), and the figures the cited
+    sentence itself gives for it ("4 micrograms ..., while the lab measured 11 micrograms");
+    also the newest other report that gives the same figure. None when the answer gives no
+    figure asked for or cites no dated article."""
+    asked, text = numbers(question), strip_markers(answer.text)
+    said = _figures(text, asked)
     if not said or not FIGURE_ASKED.search(question):
         return None
     figure = _value(said[0])
     cited = [
-        (c, f) for c in answer.citations for f in _figures(c.quote, asked) if _value(f) == figure
+        (c, f)
+        for c in answer.citations
+        for f in _figures(c.quote, asked)
+        if _value(f) == figure and _stated_alike(text, said[0], c.quote, f)
     ]
     if not cited or not _day(cited[0][0].date):
         return None
@@ -265,31 +314,46 @@ def other_reports(
         if _value(m) == figure and not (e.source == own.source and e.span.start == own.start)
     ]
     unit = _unit(own.quote, at)
-    counts = next(
-        (
-            k
-            for k in (
-                _attribute(t, m) for t, m in [(own.quote, at)] + [(e.text, m) for e, m in same]
-            )
-            if k
-        ),
-        "",
-    )
+    # What the figure counts: as the answer says, else as the cited sentence or another that
+    # gives the same figure says.
+    stated = [(text, said[0]), (own.quote, at)] + [(e.text, m) for e, m in same]
+    counts = next((k for k in (_attribute(t, m) for t, m in stated) if k), "")
     names = [a for a in anchors(question) if a.kind == "name"]
+    besides = {_value(m) for m in _figures(own.quote, asked)} - {figure}
     candidates: list[tuple[Evidence, re.Match[str]]] = []
+    contrasted: list[tuple[Evidence, re.Match[str]]] = []  # "A said 4, while B measured 11"
+    # The sentence right after the cited one may give a second source's figure for the same
+    # thing ("The Global Seismological Survey put it at magnitude 5.0.").
+    after = next(
+        (e for e in sentences if e.source == own.source and 0 <= e.span.start - own.end <= 3),
+        None,
+    )
     for e in sentences:
         itself = e.source == own.source and e.span.start == own.start
-        if e.source == own.source and not itself:
+        follows = e is after
+        if e.source == own.source and not (itself or follows):
             continue  # the article's own story of how a figure changed is not a disagreement
         held = Vocabulary.of(f"{e.title} {e.text}").words
-        if not all(a.words & held for a in names):
+        if not (itself or follows) and not all(a.words & held for a in names):
             continue  # about another place or event (one word of each name will do)
-        for m in _figures(e.text, asked):  # each figure that may count the same thing
+        for i, m in enumerate(_figures(e.text, asked)):  # each that may count the same thing
             other, other_unit = _attribute(e.text, m), _unit(e.text, m)
-            if _value(m) == figure or (counts and other != counts):
+            if _value(m) == figure or _other_year(e, asked):
+                continue  # the same figure, or "in 1998 ... 14 people died": another event
+            if _INCREMENT.match(e.text, m.end()) or _ANOTHER.search(e.text, 0, m.start()):
+                continue  # "two more bodies", "another 40": what was added, not the total
+            if follows:  # only its first figure can be given for the cited one's thing
+                pair = (counts, other), (unit, other_unit)
+                if i == 0 and _second_source(e.text, m, *pair, own.quote):
+                    contrasted.append((e, m))
+                continue
+            if not itself and _value(m) in besides:
+                continue  # the cited sentence gives it too, for something else ("11 crew")
+            if itself and _contrasted(e.text, (at, m), (counts, other), (unit, other_unit)):
+                contrasted.append((e, m))
+                continue
+            if counts and other != counts:
                 continue  # said to count something else, or not said to count the same
-            if _other_year(e, asked):
-                continue  # "in 1998 ... 14 people died": another event
             if itself and not _alike(counts, other, unit, other_unit):
                 continue  # in the cited sentence itself, only a figure said to count the same
             if m.group(0).isalpha() and not (counts and other == counts):
@@ -303,35 +367,136 @@ def other_reports(
     vectors = embedder.encode([question, *windows])
     to_question, to_own = vectors[1:] @ vectors[0], vectors[1:] @ vectors[1]
     reference = float(to_question[0])  # how well the cited sentence's words match
-    best: dict[str, tuple[float, Report]] = {}
+    # Figures set against the answer's by the report itself need no other test; each keeps
+    # its own place (sentence and offset), so none displaces another report's best match.
+    best = {
+        f"{e.source}:{e.span.start}:{m.start()}": (
+            1.0,
+            Report(_written(e.text, m), own if e.span.start == own.start else e.citation(0)),
+        )
+        for e, m in contrasted
+    }
     n = 1 + len(candidates)
     scored = zip(candidates, to_question[1:n], to_own[1:n], strict=True)
     for (e, m), asked_score, own_score in scored:
         # Said to count the same thing (the toll, the injured) of the event asked about, it
         # does; otherwise its words must match the question and the answer's own.
-        said = bool(counts) and counts == _attribute(e.text, m)
+        other, other_unit = _attribute(e.text, m), _unit(e.text, m)
+        itself = e.source == own.source and e.span.start == own.start
+        # Another report's figure in the same named unit ("110 firefighters") is said to count
+        # the same thing too; within the cited sentence ("the limit is 60 km/h") it is not.
+        said = (bool(counts) and counts == other) or (
+            not (counts or other or itself) and unit not in ("", "people") and unit == other_unit
+        )
         if asked_score < reference - (SAID_MARGIN if said else MARGIN):
             continue
         if not said and own_score < SAME_THING:
             continue
         key = f"{e.source}:{e.span.start}" if e.source == own.source else e.source
         if key not in best or asked_score > best[key][0]:
-            citation = own if e.source == own.source else e.citation(0)
-            best[key] = (float(asked_score), Report(m.group(0), citation))
+            citation = own if itself else e.citation(0)
+            best[key] = (float(asked_score), Report(_written(e.text, m), citation))
     confirmed = None
     for (e, m), asked_score in zip(later, to_question[n:], strict=True):
         other = _attribute(e.text, m)
-        if asked_score < reference - MARGIN or (counts and other and counts != other):
+        if counts and other and counts != other:
+            continue
+        if asked_score < reference - (SAID_MARGIN if counts and other == counts else MARGIN):
             continue
         if confirmed is None or (e.meta.date or "") > (confirmed.citation.date or ""):
-            confirmed = Report(m.group(0), e.citation(0))
-    return Figures(Report(at.group(0), own), [r for _, r in best.values()], confirmed)
+            confirmed = Report(_written(e.text, m), e.citation(0))
+    return Figures(Report(_written(own.quote, at), own), [r for _, r in best.values()], confirmed)
 
 
 def _other_year(e: Evidence, asked: set[str]) -> bool:
     """The sentence names a year other than its article's and the question's."""
     year = (e.meta.date or "")[:4]
     return any(y not in (year, *asked) for y in re.findall(r"\b(?:1[89]|20)\d\d\b", e.text))
+
+
+_INCREMENT = re.compile(r"\s+(?:more|additional|new|further|extra)\b")
+_ANOTHER = re.compile(r"\b(?:another|an additional|a further)\s+$", re.IGNORECASE)
+_CONTRAST = re.compile(r"\b(?:while|whereas|but)\b|;")
+# Words that give a figure as someone's: "said", "put the figure at", "according to".
+_ATTRIBUTED = re.compile(
+    r"\b(?:said|says|put|puts|counted|measured|estimated|reported|recorded|registered|gave"
+    r"|according to)\b",
+    re.IGNORECASE,
+)
+# "put it at", "put the peak gust at about": a figure given for a thing named before it.
+_BACK = re.compile(
+    r"\b(?:put|puts|placed|estimated|estimates|gave|gives|measured|set)\s+(?:it|the((?: [a-z]+)"
+    r"{1,3}))\s+(?:at|as)\s+(?:[a-z]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_GENERIC = Vocabulary.of("figure number toll count total tally").words
+# "counted 3,400, saying ...": a source's figure with nothing said of what it counts.
+_GIVEN = re.compile(
+    r"\b(?:said|says|counted|measured|estimated|reported|recorded|registered|gave)\s+"
+    r"(?:about |around |nearly |some |only |at least )?$",
+    re.IGNORECASE,
+)
+_BARE = re.compile(r"\s*(?:[,.;:]|$)")
+
+
+def _given_for(text: str, m: re.Match[str], thing: frozenset[str]) -> bool:
+    """The figure at `m` is a source's value for the thing the words `thing` name: "put it
+    at", "put the toll at", "put the peak gust at" (for gusts), or a bare "counted 3,400,"."""
+    back = _BACK.search(text, 0, m.start())
+    if back:
+        named = back.group(1)
+        return named is None or bool(Vocabulary.of(named).words & (thing | _GENERIC))
+    return bool(_GIVEN.search(text, 0, m.start()) and _BARE.match(text, m.end()))
+
+
+def _contrasted(
+    text: str,
+    pair: tuple[re.Match[str], re.Match[str]],
+    counts: tuple[str, str],
+    units: tuple[str, str],
+) -> bool:
+    """Two figures of one sentence that it sets against each other as two sources' ("the
+    agency said 11,200 people had been evacuated, while the society put the figure at
+    13,000"): a contrast between them, then a source for the second; nothing said of either
+    contradicts the other; and the second is tied to the first's thing: said to count it, in
+    a unit of its own, or given for it ("put the figure at", "counted 3,400,")."""
+    first, second = sorted(pair, key=lambda m: m.start())
+    contrast = _CONTRAST.search(text, first.end(), second.start())
+    if contrast is None or not _ATTRIBUTED.search(text, contrast.end(), second.start()):
+        return False
+    if (all(counts) and counts[0] != counts[1]) or not _compatible(*units):
+        return False
+    if pair[1].group(0).isalpha():
+        return False  # "two more bodies": a number in words is no rival figure
+    later = 0 if second is pair[0] else 1  # what is known of the second figure
+    thing = Vocabulary.of(text[: first.end() + WINDOW]).words
+    return bool(counts[later] and counts[later] == counts[1 - later]) or bool(
+        units[later] or _given_for(text, second, thing)
+    )
+
+
+def _second_source(
+    text: str, m: re.Match[str], counts: tuple[str, str], units: tuple[str, str], cited: str
+) -> bool:
+    """The first figure of the sentence after the cited one gives a second source's value for
+    the cited figure's thing: "it" or that thing is put at a value ("The observatory put the
+    peak gust at 204 km/h."), or a source gives it in the same named unit ("The union said the
+    train had been doing about 120 km/h."); nothing said of it contradicts the answer's."""
+    if (counts[0] and counts[1] not in ("", counts[0])) or not _compatible(*units):
+        return False
+    if _BACK.search(text, 0, m.start()):
+        return _given_for(text, m, Vocabulary.of(cited).words)
+    named = units[0] not in ("", "people") and units[0] == units[1]
+    return named and bool(_ATTRIBUTED.search(text, 0, m.start()))
+
+
+def _stated_alike(text: str, m: re.Match[str], quote: str, f: re.Match[str]) -> bool:
+    """The answer's figure is the quote's, not the same digits for another thing ("11 people
+    were injured" is not "11 micrograms"): said to count the same, or in units that agree."""
+    counts = _attribute(text, m)
+    return (bool(counts) and counts == _attribute(quote, f)) or _compatible(
+        _unit(text, m), _unit(quote, f)
+    )
 
 
 def _alike(counts: str, other: str, unit: str, other_unit: str) -> bool:
@@ -372,16 +537,8 @@ def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
         others = _renumbered(found.others, len(citations) + 1)
         citations += [r.citation for r in others if r.citation.number > len(citations)]
         by_date = sorted([own, *others], key=lambda r: r.citation.date or "")
-        newest = by_date[-1]
-        if latest and newest is not own:
-            text = (
-                f"As of {display_date(newest.citation.date, full=True)}, the newest report gives "
-                f"{newest.figure} [{newest.citation.number}]. Earlier reports: "
-                f"{_listed(by_date[:-1])}."
-            )
-        elif latest:
-            text = f"As of {_as_of(own.citation, answer)}: {text} Earlier reports: "
-            text += f"{_listed(r for r in by_date if r is not own)}."
+        if latest:
+            text = _latest_first(text, own, by_date, answer)
         else:
             text = f"{text} The reports differ: {_listed(by_date)}."
     elif latest and found:
@@ -389,10 +546,36 @@ def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
     elif latest and _day(answer.citations[0].date):
         text = f"As of {display_date(answer.citations[0].date, full=True)}: {text}"
     if asks_when(question):
-        text += resolved_days(strip_markers(answer.text), answer.citations)
+        # The days the answer names; where it names no day or date, those of the sentence it
+        # cites ("It happened in the storm [1]" for "... on Saturday night").
+        said = strip_markers(answer.text)
+        days = resolved_days(said, answer.citations)
+        if not days and not _NAMES_DATE.search(said):
+            days = resolved_days(answer.citations[0].quote, answer.citations[:1])
+        text += days
     if text == answer.text:
         return answer
     return dataclasses.replace(answer, text=text, citations=citations)
+
+
+def _latest_first(text: str, own: Report, by_date: list[Report], answer: Answer) -> str:
+    """A latest-state answer whose reports differ: the newest day's figure leads (the answer's
+    where it is of that day), figures of that same day that differ follow, then the earlier
+    reports."""
+    day = by_date[-1].citation.date
+    newest = [r for r in by_date if r.citation.date == day]
+    earlier = [r for r in by_date if r.citation.date != day]
+    if any(r is own for r in newest):
+        lead = f"As of {_as_of(own.citation, answer)}: {text}"
+        if len(newest) > 1:
+            lead += f" The reports of that day differ: {_listed(newest)}."
+    elif len(newest) > 1:
+        lead = f"As of {display_date(day, full=True)}, the newest reports differ: "
+        lead += "; ".join(f"{r.figure} [{r.citation.number}]" for r in newest) + "."
+    else:
+        lead = f"As of {display_date(day, full=True)}, the newest report gives "
+        lead += f"{newest[0].figure} [{newest[0].citation.number}]."
+    return f"{lead} Earlier reports: {_listed(earlier)}." if earlier else lead
 
 
 def _as_of(citation: Citation, answer: Answer) -> str:

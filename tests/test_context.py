@@ -40,3 +40,14 @@ def test_a_question_naming_a_place_some_articles_hold_reads_those_first(seed_qa)
     held = [seed_qa.retriever.vocabulary(p.chunk.source).holds(singapore) for p in passages]
     assert any(not h for h in held)  # other articles were found too,
     assert held == sorted(held, reverse=True)  # and rank below every one that names it
+
+
+def test_a_question_about_the_latest_state_reads_the_newest_report(tmp_path, settings):
+    """The Karsa quake was reported three times; the newest report (21 Sep) holds the toll."""
+    from qa import QA
+
+    reports = Path(__file__).parent / "data" / "reports"
+    qa = QA(reports, tmp_path / "index", settings)
+    excerpts = qa.retrieve("How many people have died in the Karsa Province earthquake so far?")
+    newest = [p for p in excerpts if p.chunk.source == "rep_07_karsa_quake_rescue.txt"]
+    assert any("31 people had been killed" in p.chunk.text for p in newest)

@@ -10,7 +10,11 @@ from qa.chunking import chunk_article
 from qa.documents import load_articles
 from qa.grounding import evidence_sentences
 from qa.timeline import (
+    _attribute,
+    _contrasted,
     _figures,
+    _unit,
+    _written,
     asks_latest,
     asks_when,
     dated,
@@ -40,10 +44,18 @@ def korvane() -> list[Passage]:
     return [Passage(i, c, 1.0, 0.5, 2) for i, c in enumerate(chunks)]
 
 
-def _answer(question: str, passages: list[Passage], words: str, source: str) -> Answer:
-    """The answer a reader would give, cited to the sentence of `source` that says `words`."""
-    (e,) = [e for e in evidence_sentences(passages) if e.source == source and words in e.text]
-    return Answer(question, f"{words} [1].", [e.citation(1)], question, passages)
+def _answer(
+    question: str, passages: list[Passage], words: str, source: str, text: str = ""
+) -> Answer:
+    """The answer a reader would give (`text`, else `words`), cited to the sentence of
+    `source` that says `words`."""
+    found = {
+        e.span.start: e
+        for e in evidence_sentences(passages)
+        if e.source == source and words in e.text
+    }  # overlapping chunks give a sentence twice
+    (e,) = found.values()
+    return Answer(question, text or f"{words} [1].", [e.citation(1)], question, passages)
 
 
 @pytest.mark.parametrize(
@@ -125,8 +137,7 @@ def test_a_figure_a_later_report_repeats_is_dated_by_it(embedder):
     chunks = [c for a in articles for c in chunk_article(a)]
     passages = [Passage(i, c, 1.0, 0.5, 2) for i, c in enumerate(chunks)]
     q = "What magnitude does the National Seismic Centre currently give the Karsa earthquake?"
-    answer = _answer(q, passages, "revised the magnitude", names[0])
-    answer = Answer(q, "It gives 6.4 [1].", answer.citations, q, passages)
+    answer = _answer(q, passages, "revised the magnitude", names[0], "It gives 6.4 [1].")
     found = other_reports(q, answer, passages, embedder)
     assert found is not None and found.confirmed is not None
     assert found.confirmed.citation.source == names[1]  # 21 Sep repeats 19 Sep's 6.4
@@ -147,3 +158,107 @@ def test_undated_articles_are_left_as_they_are(seed_qa):
     (e,) = [e for e in evidence_sentences(passages) if "62%" in e.text][:1]
     answer = Answer(q, "About 62% of global GDP [1].", [e.citation(1)], q, passages)
     assert dated(q, answer, seed_qa.embedder) is answer
+
+
+def _reports(*names: str) -> list[Passage]:
+    """Every passage of some of the dated reports of `tests/data/reports`."""
+    reports = PAGES.parent / "reports"
+    articles, _ = load_articles(reports, {n: reports / n for n in names})
+    chunks = [c for a in articles for c in chunk_article(a)]
+    return [Passage(i, c, 1.0, 0.5, 2) for i, c in enumerate(chunks)]
+
+
+def test_two_figures_one_sentence_sets_against_each_other_are_both_given(embedder):
+    """ "X said 11,200 people had been evacuated, while Y put the figure at 13,000": the second
+    figure says nothing of what it counts; it is the first's."""
+    passages = _reports("rep_13_sallow_flood_peak.txt")
+    q = "How many people were evacuated in the Sallow River floods?"
+    answer = _answer(
+        q, passages, "11,200 people", "rep_13_sallow_flood_peak.txt", "11,200 people [1]."
+    )
+    text = dated(q, answer, embedder).text
+    assert "The reports differ: 11,200 people as of 16 April 2024 [1]; 13,000" in text
+    # A figure the sentence gives for something else is not set against the answer's.
+    q = "How many people had died in the Sallow River floods?"
+    answer = _answer(q, passages, "rose to six after", "rep_13_sallow_flood_peak.txt", "Six [1].")
+    assert dated(q, answer, embedder).text == "Six [1]."
+
+
+def test_a_figure_both_reports_give_for_something_else_is_no_disagreement(embedder):
+    """Both reports say 176 were on board, "including 11 crew": 11 counts the crew."""
+    names = ["rep_02_lake_orrin_ferry_toll_rises.txt", "rep_03_lake_orrin_ferry_overloaded.txt"]
+    passages = _reports(*names)
+    q = "How many people were on board the Sella Brin when it capsized?"
+    answer = _answer(q, passages, "176 people were on board when", names[0], "176 people [1].")
+    found = other_reports(q, answer, passages, embedder)
+    assert found is not None and found.own.figure == "176 people"
+    assert "11" not in [r.figure for r in found.others]
+
+
+def test_figures_in_the_same_named_unit_count_the_same_thing(embedder):
+    names = ["rep_08_ostby_chemical_fire_first.txt", "rep_09_ostby_chemical_fire_out.txt"]
+    passages = _reports(*names)
+    q = "How many firefighters fought the blaze at the Solvane Chemical Works?"
+    answer = _answer(q, passages, "60 firefighters", names[0], "About 60 firefighters [1].")
+    text = dated(q, answer, embedder).text
+    assert "60 firefighters as of 6 November 2024 [1]" in text
+    assert "110 firefighters as of 7 November 2024 [2]" in text
+
+
+def test_a_second_source_in_the_next_sentence_is_given_too(embedder):
+    """ "The National Seismic Centre measured the quake at magnitude 4.9 ... The Global
+    Seismological Survey ... put it at magnitude 5.0.\""""
+    name = "rep_14_pyrrin_quake.txt"
+    passages = _reports(name)
+    q = "What was the magnitude of the Pyrrin earthquake?"
+    answer = _answer(q, passages, "at magnitude 4.9", name, "Magnitude 4.9 [1].")
+    text = dated(q, answer, embedder).text
+    assert (
+        "The reports differ: 4.9 as of 23 February 2024 [1]; 5.0 as of 23 February 2024 [2]" in text
+    )
+    # Aftershocks the same source recorded later in the article are not another report.
+    assert "none above magnitude 3" not in text and "; 3 as of" not in text
+
+
+def test_numbers_that_name_and_short_units():
+    text = "Train 418 left; train 419 ran at 94 km/h for 12 km, with two more cars"
+    assert [m.group(0) for m in _figures(text, set())] == ["94", "12", "two"]
+    assert [_written(text, m) for m in _figures(text, set())][:2] == ["94 km/h", "12 km"]
+
+
+@pytest.mark.parametrize(
+    "sentence, rivals",
+    [
+        (
+            "The office said 2,900 homes were damaged, while the society counted 3,400, saying so.",
+            True,
+        ),
+        ("The ministry said 14 people had died, while the governor put the toll at 17.", True),
+        ("The agency measured 4 micrograms, while the lab measured 11 micrograms.", True),
+        ("14 people died, while 30 were taken to hospital, officials said.", False),
+        ("14 people died, but officials said 3 were children.", False),
+        (
+            "The storm killed 14 people, compared with 30 in a storm last year, the agency said.",
+            False,
+        ),
+    ],
+)
+def test_two_sources_set_against_each_other_in_one_sentence(sentence, rivals):
+    first, second = _figures(sentence, set())
+    counts = _attribute(sentence, first), _attribute(sentence, second)
+    units = _unit(sentence, first), _unit(sentence, second)
+    assert _contrasted(sentence, (first, second), counts, units) is rivals
+
+
+def test_a_latest_answer_gives_the_rival_figure_of_its_own_day(embedder):
+    updates = PAGES.parent / "updates"
+    name = "upd_02_cyclone_nerys_toll_rises.txt"
+    articles, _ = load_articles(updates, {name: updates / name})
+    passages = [Passage(i, c, 1.0, 0.5, 2) for i, c in enumerate(chunk_article(articles[0]))]
+    q = "How many people have died in Cyclone Nerys so far?"
+    answer = _answer(q, passages, "said 14 people had died", name, "14 people have died [1].")
+    text = dated(q, answer, embedder).text
+    assert text.startswith(
+        "As of 21 October 2025: 14 people have died [1]. The reports of that day"
+    )
+    assert "17 as of 21 October 2025 [1]" in text and "Earlier reports" not in text
