@@ -114,8 +114,6 @@ class Answerer:
             question, history, self.reader, self.settings.history_turns
         )
         passages = retrieve(standalone)
-        if self.settings.dated_answers and timeline.asks_latest(standalone):
-            passages = timeline.newest_first(passages)
         early = self._without_reader(question, standalone, passages)
         if early is not None:
             yield Update("answer", answer=early)

@@ -117,9 +117,10 @@ class QA:
             passages = self.retriever.retrieve(question, s.top_k * (2 if latest else 1))
             if latest and len({p.chunk.meta.date for p in passages} - {None, ""}) < 2:
                 passages, latest = passages[: s.top_k], False  # nothing to tell newer by
-            return context.select(
+            excerpts = context.select(
                 question, passages, self.index, self.embedder, s.context_chars, newest=latest
             )
+            return timeline.newest_first(excerpts) if latest else excerpts
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Update]:
         """Answer `question`, yielding sources as soon as they are found, then answer text."""

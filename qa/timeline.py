@@ -305,13 +305,17 @@ def other_reports(
         return None
     own, at = cited[0]
     sentences = [e for e in evidence_sentences(passages) if _day(e.meta.date)]
+
+    def is_cited(e: Evidence) -> bool:
+        return e.source == own.source and e.span.start == own.start
+
     # The same figure elsewhere: the cited sentence may only mention it ("four more than the 19
     # confirmed"), another report state what it counts, a later one confirm it.
     same = [
         (e, m)
         for e in sentences
         for m in _figures(e.text, asked)
-        if _value(m) == figure and not (e.source == own.source and e.span.start == own.start)
+        if _value(m) == figure and not is_cited(e)
     ]
     unit = _unit(own.quote, at)
     # What the figure counts: as the answer says, else as the cited sentence or another that
@@ -320,7 +324,7 @@ def other_reports(
     counts = next((k for k in (_attribute(t, m) for t, m in stated) if k), "")
     names = [a for a in anchors(question) if a.kind == "name"]
     besides = {_value(m) for m in _figures(own.quote, asked)} - {figure}
-    candidates: list[tuple[Evidence, re.Match[str]]] = []
+    candidates: list[tuple[Evidence, re.Match[str], str, str]] = []  # with what each counts
     contrasted: list[tuple[Evidence, re.Match[str]]] = []  # "A said 4, while B measured 11"
     # The sentence right after the cited one may give a second source's figure for the same
     # thing ("The Global Seismological Survey put it at magnitude 5.0.").
@@ -329,8 +333,7 @@ def other_reports(
         None,
     )
     for e in sentences:
-        itself = e.source == own.source and e.span.start == own.start
-        follows = e is after
+        itself, follows = is_cited(e), e is after
         if e.source == own.source and not (itself or follows):
             continue  # the article's own story of how a figure changed is not a disagreement
         held = Vocabulary.of(f"{e.title} {e.text}").words
@@ -357,13 +360,14 @@ def other_reports(
             if itself and not _alike(counts, other, unit, other_unit):
                 continue  # in the cited sentence itself, only a figure said to count the same
             if m.group(0).isalpha() and not (counts and other == counts):
-                continue  # "two more bodies": a number in words is a figure if said to be one
+                continue  # "two of them": a number in words is a figure if said to be one
             if _compatible(unit, other_unit):
-                candidates.append((e, m))
+                candidates.append((e, m, other, other_unit))
     later = [
         (e, m) for e, m in same if e.source != own.source and (e.meta.date or "") > (own.date or "")
     ]
-    windows = [_window(own.quote, at)] + [_window(e.text, m) for e, m in candidates + later]
+    found = [(e, m) for e, m, _, _ in candidates]
+    windows = [_window(own.quote, at)] + [_window(e.text, m) for e, m in found + later]
     vectors = embedder.encode([question, *windows])
     to_question, to_own = vectors[1:] @ vectors[0], vectors[1:] @ vectors[1]
     reference = float(to_question[0])  # how well the cited sentence's words match
@@ -378,11 +382,10 @@ def other_reports(
     }
     n = 1 + len(candidates)
     scored = zip(candidates, to_question[1:n], to_own[1:n], strict=True)
-    for (e, m), asked_score, own_score in scored:
+    for (e, m, other, other_unit), asked_score, own_score in scored:
         # Said to count the same thing (the toll, the injured) of the event asked about, it
         # does; otherwise its words must match the question and the answer's own.
-        other, other_unit = _attribute(e.text, m), _unit(e.text, m)
-        itself = e.source == own.source and e.span.start == own.start
+        itself = is_cited(e)
         # Another report's figure in the same named unit ("110 firefighters") is said to count
         # the same thing too; within the cited sentence ("the limit is 60 km/h") it is not.
         said = (bool(counts) and counts == other) or (
