@@ -322,6 +322,9 @@ def other_reports(
     # gives the same figure says.
     stated = [(text, said[0]), (own.quote, at)] + [(e.text, m) for e, m in same]
     counts = next((k for k in (_attribute(t, m) for t, m in stated) if k), "")
+    # Within the cited sentence its own words rule: "killing 12 and leaving 30 missing" sets
+    # no 30 against an answer that calls the 12 missing.
+    in_quote = _attribute(own.quote, at) or counts
     names = [a for a in anchors(question) if a.kind == "name"]
     besides = {_value(m) for m in _figures(own.quote, asked)} - {figure}
     candidates: list[tuple[Evidence, re.Match[str], str, str]] = []  # with what each counts
@@ -352,12 +355,12 @@ def other_reports(
                 continue
             if not itself and _value(m) in besides:
                 continue  # the cited sentence gives it too, for something else ("11 crew")
-            if itself and _contrasted(e.text, (at, m), (counts, other), (unit, other_unit)):
+            if itself and _contrasted(e.text, (at, m), (in_quote, other), (unit, other_unit)):
                 contrasted.append((e, m))
                 continue
             if counts and other != counts:
                 continue  # said to count something else, or not said to count the same
-            if itself and not _alike(counts, other, unit, other_unit):
+            if itself and not _alike(in_quote, other, unit, other_unit):
                 continue  # in the cited sentence itself, only a figure said to count the same
             if m.group(0).isalpha() and not (counts and other == counts):
                 continue  # "two of them": a number in words is a figure if said to be one
