@@ -68,11 +68,13 @@ class Answerer:
         embedder: Embedder,
         reader: Reader,
         article: Callable[[str], Vocabulary] | None = None,
+        reports: Callable[[str], list[Passage]] | None = None,
     ):
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
         self.article = article  # an article's terms and numbers, by source (the anchors' test)
+        self.reports = reports  # the passages a figure is checked against for other reports
         self._calibrator: Calibrator | None | bool = False  # False: not read yet
 
     @property
@@ -227,7 +229,11 @@ class Answerer:
         confidence = calibrator.probability(values) if calibrator else None
         drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
         if self.settings.dated_answers:
-            drafted = timeline.dated(drafted.standalone_question, drafted, self.embedder)
+            question = drafted.standalone_question
+            wider = []
+            if self.reports and timeline.asks_figure(question):
+                wider = self.reports(question)
+            drafted = timeline.dated(question, drafted, self.embedder, wider)
         confident, unsure = self.thresholds()
         if confidence is None or confidence >= confident:
             return drafted

@@ -50,7 +50,9 @@ class QA:
         self.index = self.collection.index
         self.retriever = Retriever(self.index, self.embedder, settings.candidates, settings.rrf_k)
         self.reader = shared_reader(settings, self.progress)
-        self.answerer = Answerer(settings, self.embedder, self.reader, self.retriever.vocabulary)
+        self.answerer = Answerer(
+            settings, self.embedder, self.reader, self.retriever.vocabulary, self.reports
+        )
 
     @property
     def settings(self) -> Settings:
@@ -121,6 +123,13 @@ class QA:
                 question, passages, self.index, self.embedder, s.context_chars, newest=latest
             )
             return timeline.newest_first(excerpts) if latest else excerpts
+
+    def reports(self, question: str) -> list[Passage]:
+        """The passages a figure answer is checked against for other reports of it: twice as
+        many as the reader's excerpts come from, since a second report of the same figure often
+        matches the question's words less well than the first (see timeline.py)."""
+        with self.collection.lock:
+            return self.retriever.retrieve(question, 2 * self.settings.top_k)
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Update]:
         """Answer `question`, yielding sources as soon as they are found, then answer text."""

@@ -103,6 +103,8 @@ ATTRIBUTES = {
     "magnitude": "magnitude",
     "depth": "deep depth",
 }
+_COUNTS_PEOPLE = {"dead", "injured", "missing", "evacuated", "rescued", "arrested"}
+_COUNTS_OWN = {"buildings", "magnitude"}  # counted in a measure of their own
 _ATTRIBUTE = {w: kind for kind, words in ATTRIBUTES.items() for w in words.split()}
 _PHRASES = {"left their homes": "evacuated", "fled their homes": "evacuated"}
 NEAR = 10  # words either side of a figure that say what it counts
@@ -138,6 +140,10 @@ class Report:
 
 def asks_latest(question: str) -> bool:
     return bool(LATEST.search(question))
+
+
+def asks_figure(question: str) -> bool:
+    return bool(FIGURE_ASKED.search(question))
 
 
 def asks_when(question: str) -> bool:
@@ -238,6 +244,14 @@ def _written(text: str, m: re.Match[str]) -> str:
     return text[m.start() : m.end() + words[-1].end()] if words else m.group(0)
 
 
+def _measure(unit: str, counts: str) -> str:
+    """What a figure is measured in, where what it counts says so alone: "injured 22" is 22
+    people, never 22 hours; "burying 40 homes" is no 40 metres."""
+    if unit:
+        return unit
+    return "people" if counts in _COUNTS_PEOPLE else counts if counts in _COUNTS_OWN else ""
+
+
 def _compatible(unit: str, other: str) -> bool:
     """Units that may count the same thing: the same, or one not given (a percentage is
     never a count)."""
@@ -283,16 +297,22 @@ class Figures:
 
 
 def other_reports(
-    question: str, answer: Answer, passages: list[Passage], embedder: Embedder
+    question: str,
+    answer: Answer,
+    passages: list[Passage],
+    embedder: Embedder,
+    wider: Iterable[Passage] = (),
 ) -> Figures | None:
     """The answer's figure and the figures dated articles among `passages` give for the same
     thing where they differ: one per other article (its best match), and the figures the cited
     sentence itself gives for it ("4 micrograms ..., while the lab measured 11 micrograms");
-    also the newest other report that gives the same figure. None when the answer gives no
-    figure asked for or cites no dated article."""
+    also the newest other report that gives the same figure. Sentences of `wider` that the
+    passages lack count too, where their words match both the question and the answer's own
+    (a report the reader was not shown is held to the stricter test). None when the answer
+    gives no figure asked for or cites no dated article."""
     asked, text = numbers(question), strip_markers(answer.text)
     said = _figures(text, asked)
-    if not said or not FIGURE_ASKED.search(question):
+    if not said or not asks_figure(question):
         return None
     figure = _value(said[0])
     cited = [
@@ -304,20 +324,27 @@ def other_reports(
     if not cited or not _day(cited[0][0].date):
         return None
     own, at = cited[0]
-    sentences = [e for e in evidence_sentences(passages) if _day(e.meta.date)]
+    shown = {(e.source, e.span.start) for e in evidence_sentences(passages)}
+    sentences, seen = [], set()
+    for e in evidence_sentences([*passages, *wider]):  # each dated sentence once
+        if _day(e.meta.date) and (e.source, e.span.start) not in seen:
+            seen.add((e.source, e.span.start))
+            sentences.append(e)
 
     def is_cited(e: Evidence) -> bool:
         return e.source == own.source and e.span.start == own.start
 
     # The same figure elsewhere: the cited sentence may only mention it ("four more than the 19
     # confirmed"), another report state what it counts, a later one confirm it.
+    unit = _unit(own.quote, at)
     same = [
         (e, m)
         for e in sentences
         for m in _figures(e.text, asked)
-        if _value(m) == figure and not is_cited(e)
-    ]
-    unit = _unit(own.quote, at)
+        if _value(m) == figure
+        and not is_cited(e)
+        and _compatible(unit, _measure(_unit(e.text, m), _attribute(e.text, m)))
+    ]  # not "40 homes" where the answer's 40 is metres
     # What the figure counts: as the answer says, else as the cited sentence or another that
     # gives the same figure says.
     stated = [(text, said[0]), (own.quote, at)] + [(e.text, m) for e, m in same]
@@ -348,6 +375,8 @@ def other_reports(
                 continue  # the same figure, or "in 1998 ... 14 people died": another event
             if _INCREMENT.match(e.text, m.end()) or _ANOTHER.search(e.text, 0, m.start()):
                 continue  # "two more bodies", "another 40": what was added, not the total
+            if _LIMIT.search(e.text, 0, m.start()):
+                continue  # "licensed to carry 120", "a limit of 60 km/h": what was allowed
             if follows:  # only its first figure can be given for the cited one's thing
                 pair = (counts, other), (unit, other_unit)
                 if i == 0 and _second_source(e.text, m, *pair, own.quote):
@@ -364,7 +393,7 @@ def other_reports(
                 continue  # in the cited sentence itself, only a figure said to count the same
             if m.group(0).isalpha() and not (counts and other == counts):
                 continue  # "two of them": a number in words is a figure if said to be one
-            if _compatible(unit, other_unit):
+            if _compatible(_measure(unit, counts), _measure(other_unit, other)):
                 candidates.append((e, m, other, other_unit))
     later = [
         (e, m) for e, m in same if e.source != own.source and (e.meta.date or "") > (own.date or "")
@@ -394,9 +423,10 @@ def other_reports(
         said = (bool(counts) and counts == other) or (
             not (counts or other or itself) and unit not in ("", "people") and unit == other_unit
         )
-        if asked_score < reference - (SAID_MARGIN if said else MARGIN):
+        strict = (e.source, e.span.start) not in shown  # from `wider`: not what the reader read
+        if asked_score < reference - (SAID_MARGIN if said and not strict else MARGIN):
             continue
-        if not said and own_score < SAME_THING:
+        if (strict or not said) and own_score < SAME_THING:
             continue
         key = f"{e.source}:{e.span.start}" if e.source == own.source else e.source
         if key not in best or asked_score > best[key][0]:
@@ -422,6 +452,12 @@ def _other_year(e: Evidence, asked: set[str]) -> bool:
 
 _INCREMENT = re.compile(r"\s+(?:more|additional|new|further|extra)\b")
 _ANOTHER = re.compile(r"\b(?:another|an additional|a further)\s+$", re.IGNORECASE)
+# A limit or capacity before a figure: "licensed to carry 120", "a speed limit of 60 km/h".
+_LIMIT = re.compile(
+    r"\b(?:capacity|licen[cs]ed?|limit|maximum|permitted|allowed|designed|rated)\b"
+    r"(?:\W+\w+){0,3}\W+$",
+    re.IGNORECASE,
+)
 _CONTRAST = re.compile(r"\b(?:while|whereas|but)\b|;")
 # Words that give a figure as someone's: "said", "put the figure at", "according to".
 _ATTRIBUTED = re.compile(
@@ -525,12 +561,16 @@ def _renumbered(reports: list[Report], start: int) -> list[Report]:
     return numbered
 
 
-def dated(question: str, answer: Answer, embedder: Embedder) -> Answer:
+def dated(
+    question: str, answer: Answer, embedder: Embedder, wider: Iterable[Passage] = ()
+) -> Answer:
     """The cited answer told with its dates: as of when (latest-state questions), how the
-    reports differ, and what day a relative day was."""
+    reports differ, and what day a relative day was. Other reports of its figure are sought in
+    the answer's excerpts and in `wider` (more of the retrieved passages than the reader read:
+    a second report of the same figure often matches the question's words less well)."""
     if not answer.citations:
         return answer
-    found = other_reports(question, answer, answer.passages, embedder)
+    found = other_reports(question, answer, answer.passages, embedder, wider)
     text, citations = answer.text, list(answer.citations)
     latest = asks_latest(question)
     if found and latest and found.confirmed:

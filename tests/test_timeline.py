@@ -220,6 +220,47 @@ def test_a_second_source_in_the_next_sentence_is_given_too(embedder):
     assert "none above magnitude 3" not in text and "; 3 as of" not in text
 
 
+def test_a_report_beyond_the_excerpts_is_found_in_the_wider_passages(embedder):
+    """The reader read the first report's depth; the revised report's is among the passages
+    retrieved beyond its excerpts."""
+    first, revised = "rep_05_karsa_quake_first.txt", "rep_06_karsa_quake_revised.txt"
+    shown, wider = _reports(first), _reports(revised)
+    q = "How deep was the Karsa earthquake?"
+    answer = _answer(q, shown, "a depth of 14 kilometres", first, "14 kilometres deep [1].")
+    assert dated(q, answer, embedder).text == "14 kilometres deep [1]."
+    text = dated(q, answer, embedder, wider).text
+    assert "The reports differ: 14 kilometres as of 19 September 2024 [1]; 10 kilometres" in text
+    assert text.count("[2]") == 1  # the revised report's sentence, cited
+
+
+def test_wider_passages_are_held_to_the_stricter_test(embedder):
+    """A later report's aftershock ("a magnitude 5.2 aftershock") is said to be a magnitude
+    too; from beyond the excerpts a figure needs words like the answer's own as well, and an
+    aftershock's are not the main quake's."""
+    first, later = "rep_05_karsa_quake_first.txt", "rep_07_karsa_quake_rescue.txt"
+    shown = _reports(first)
+    q = "What preliminary magnitude did the National Seismic Centre first give?"
+    answer = _answer(q, shown, "preliminary magnitude of 6.1", first, "Magnitude 6.1 [1].")
+    found = other_reports(q, answer, shown, embedder, _reports(later))
+    assert found is not None and "5.2" not in [r.figure for r in found.others]
+
+
+def test_a_limit_and_a_count_of_people_count_nothing_else(embedder):
+    """ "Licensed to carry 120 passengers" is what was allowed, not who was on board; "injured
+    22" counts people, never hours."""
+    names = ["rep_02_lake_orrin_ferry_toll_rises.txt", "rep_03_lake_orrin_ferry_overloaded.txt"]
+    passages = _reports(*names)
+    q = "How many people were on board the Sella Brin when it capsized?"
+    answer = _answer(q, passages, "176 people were on board when", names[0], "176 people [1].")
+    found = other_reports(q, answer, passages, embedder)
+    assert found is not None and "120" not in " ".join(r.figure for r in found.others)
+    names = ["rep_09_ostby_chemical_fire_out.txt", "rep_10_ostby_chemical_fire_air.txt"]
+    passages = _reports(*names)
+    q = "How long did it take firefighters to put out the Ostby fire?"
+    answer = _answer(q, passages, "some 14 hours", names[0], "About 14 hours [1].")
+    assert dated(q, answer, embedder, passages).text == "About 14 hours [1]."
+
+
 def test_numbers_that_name_and_short_units():
     text = "Train 418 left; train 419 ran at 94 km/h for 12 km, with two more cars"
     assert [m.group(0) for m in _figures(text, set())] == ["94", "12", "two"]
