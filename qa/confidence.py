@@ -24,6 +24,7 @@ from .anchors import Vocabulary, anchors, other_nearer, weakest_level
 from .answers import Citation, Passage
 from .embedding import Embedder
 from .text import strip_markers, terms
+from .timeline import timeless
 
 PACKAGED = Path(__file__).with_name("calibration.json")
 # What `signals` measures about every cited draft; the probes add theirs (probes.py).
@@ -72,7 +73,7 @@ def signals(
     article: Callable[[str], Vocabulary] | None = None,
 ) -> dict[str, float]:
     """What the calibrator reads about one cited draft; every value is a plain float."""
-    asked = set(terms(question))
+    asked = set(terms(timeless(question)))
     quotes = " ".join(c.quote for c in citations)
     in_quote = set(terms(quotes))
     echoed = set(terms(strip_markers(text))) & asked

@@ -36,11 +36,15 @@ from .text import strip_markers
 
 # The latest state is asked for in words ("latest", "so far") or by the present perfect: "how
 # many have died" asks how many as of now.
+NOW = (
+    r"latest|most recent|newest|now|so far|to date|currently|current|still|as it stands"
+    r"|up to date"
+)
 LATEST = re.compile(
-    r"\b(latest|most recent|newest|now|so far|to date|currently|current|still|as it stands"
-    r"|up to date|(?:has|have)(?: not| now)? (?:been|\w+ed|\w+en|grown|risen|left|fled|burnt))\b",
+    rf"\b({NOW}|(?:has|have)(?: not| now)? (?:been|\w+ed|\w+en|grown|risen|left|fled|burnt))\b",
     re.IGNORECASE,
 )
+_NOW = re.compile(rf"\b(?:{NOW})\b", re.IGNORECASE)
 # A question whose answer is a figure: only then can reports give it different values.
 FIGURE_ASKED = re.compile(
     r"\bhow (?:many|much|long|old|far|often|deep|high|large|big|wide|strong|severe|fast|heavy"
@@ -140,6 +144,12 @@ class Report:
 
 def asks_latest(question: str) -> bool:
     return bool(LATEST.search(question))
+
+
+def timeless(question: str) -> str:
+    """The question without its words for now ("latest", "so far", "still"): the report's
+    date answers them, and the sentence that states the figure seldom says them all."""
+    return " ".join(_NOW.sub(" ", question).split())
 
 
 def asks_figure(question: str) -> bool:

@@ -40,6 +40,16 @@ def test_signals_notice_a_quote_that_gives_the_name_for_something_else(embedder)
     assert set(won) == set(SIGNALS) and all(isinstance(v, float) for v in won.values())
 
 
+def test_words_for_now_are_not_sought_in_the_quote(embedder):
+    """ "Latest" and "so far" are answered by the report's date; a sentence that states the
+    figure does not say them, and its coverage of the question is the same without them."""
+    citations = _cited("The work will cost $4.8 million, officials said.")
+    args = ("It will cost $4.8 million [1].", citations, embedder, 0.8, 0.001, [0.9])
+    latest = signals("What is the latest cost of the Elm Street bridge work so far?", *args)
+    plain = signals("What is the cost of the Elm Street bridge work?", *args)
+    assert latest["question_in_quote"] == plain["question_in_quote"] > 0
+
+
 @pytest.mark.parametrize("boosted", [False, True])
 def test_calibrator_fits_saves_and_loads(tmp_path: Path, boosted: bool):
     rows = [{name: 0.5 for name in SIGNALS} for _ in range(20)]
