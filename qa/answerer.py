@@ -230,7 +230,7 @@ class Answerer:
         drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
         if self.settings.dated_answers:
             question = drafted.standalone_question
-            wider = []
+            wider: list[Passage] = []
             if self.reports and timeline.asks_figure(question):
                 wider = self.reports(question)
             drafted = timeline.dated(question, drafted, self.embedder, wider)

@@ -125,9 +125,9 @@ class QA:
             return timeline.newest_first(excerpts) if latest else excerpts
 
     def reports(self, question: str) -> list[Passage]:
-        """The passages a figure answer is checked against for other reports of it: twice as
-        many as the reader's excerpts come from, since a second report of the same figure often
-        matches the question's words less well than the first (see timeline.py)."""
+        """The passages a figure answer is checked against for other reports of it: the top
+        2 * `top_k` retrieved, since a second report of the same figure often matches the
+        question's words less well than the first and is left out of the excerpts (timeline.py)."""
         with self.collection.lock:
             return self.retriever.retrieve(question, 2 * self.settings.top_k)
 

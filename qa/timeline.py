@@ -3,8 +3,9 @@
 
 - a question about the latest state ("latest", "now", "so far", "still") is read with the
   newest reports first (`context.select` favours them too), and its answer says as of when;
-- when another dated article among the excerpts gives another figure for what the answer
-  states, or the cited sentence sets two sources' figures against each other ("X said 11,200,
+- when another dated article gives another figure for what the answer states (among the
+  excerpts, or among more of the retrieved passages, held to a stricter test), or the cited
+  sentence sets two sources' figures against each other ("X said 11,200,
   while Y put the figure at 13,000"), the answer says the reports differ and gives each figure
   with its date and citation (for a question about the latest state, the newest figure leads);
 - a day an article gives relative to its date ("on Tuesday", "yesterday") is resolved against
@@ -14,9 +15,9 @@ Which figure of another report counts "the same thing" is decided as a reader wo
 only for a question that asks for a figure; the sentence names what the question names; the
 figure is no year, time, date or name ("Route 14"); the word that says what it counts (dead,
 injured, missing, evacuated, ...; `ATTRIBUTES`) and its unit do not contradict the answer's;
-the cited sentence does not give it for something else ("176 people, including 11 crew"); and
-the words around it match the question about as well as the words around the answer's figure
-do.
+the cited sentence does not give it for something else ("176 people, including 11 crew"); it is
+no limit ("licensed to carry 120"); and the words around it match the question about as well as
+the words around the answer's figure do.
 """
 
 from __future__ import annotations
@@ -107,8 +108,12 @@ ATTRIBUTES = {
     "magnitude": "magnitude",
     "depth": "deep depth",
 }
-_COUNTS_PEOPLE = {"dead", "injured", "missing", "evacuated", "rescued", "arrested"}
-_COUNTS_OWN = {"buildings", "magnitude"}  # counted in a measure of their own
+# What is counted, never measured: a figure said to count it is no length, time or speed.
+_COUNTED = {"dead", "injured", "missing", "evacuated", "rescued", "arrested", "buildings"}
+_MEASURE = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|percent|degrees?|km/h|mph"
+    r"|(?:milli|centi|kilo|micro)?(?:metres?|grams?|litres?)|miles?|feet|tonnes?|hectares?|acres?)\b"
+)
 _ATTRIBUTE = {w: kind for kind, words in ATTRIBUTES.items() for w in words.split()}
 _PHRASES = {"left their homes": "evacuated", "fled their homes": "evacuated"}
 NEAR = 10  # words either side of a figure that say what it counts
@@ -254,12 +259,16 @@ def _written(text: str, m: re.Match[str]) -> str:
     return text[m.start() : m.end() + words[-1].end()] if words else m.group(0)
 
 
-def _measure(unit: str, counts: str) -> str:
-    """What a figure is measured in, where what it counts says so alone: "injured 22" is 22
-    people, never 22 hours; "burying 40 homes" is no 40 metres."""
-    if unit:
-        return unit
-    return "people" if counts in _COUNTS_PEOPLE else counts if counts in _COUNTS_OWN else ""
+def _alike_measures(one: tuple[str, str], other: tuple[str, str]) -> bool:
+    """Two figures, each as (unit, what it counts), that may count the same thing: units that
+    do not contradict, and no count said by its word alone ("injured 22", "burying 40 homes")
+    set against a figure in a measure ("14 hours", "40 metres")."""
+    if not _compatible(one[0], other[0]):
+        return False
+    for (unit, counts), (given, _) in ((one, other), (other, one)):
+        if not unit and counts in _COUNTED and _MEASURE.search(given):
+            return False
+    return True
 
 
 def _compatible(unit: str, other: str) -> bool:
@@ -335,11 +344,14 @@ def other_reports(
         return None
     own, at = cited[0]
     shown = {(e.source, e.span.start) for e in evidence_sentences(passages)}
-    sentences, seen = [], set()
+    sentences: list[Evidence] = []
+    seen: set[tuple[str, int]] = set()
     for e in evidence_sentences([*passages, *wider]):  # each dated sentence once
         if _day(e.meta.date) and (e.source, e.span.start) not in seen:
             seen.add((e.source, e.span.start))
             sentences.append(e)
+    # What the reader was shown; sentences beyond it are only ever other reports' figures.
+    read = [e for e in sentences if (e.source, e.span.start) in shown]
 
     def is_cited(e: Evidence) -> bool:
         return e.source == own.source and e.span.start == own.start
@@ -349,12 +361,14 @@ def other_reports(
     unit = _unit(own.quote, at)
     same = [
         (e, m)
-        for e in sentences
+        for e in read
         for m in _figures(e.text, asked)
         if _value(m) == figure
         and not is_cited(e)
-        and _compatible(unit, _measure(_unit(e.text, m), _attribute(e.text, m)))
-    ]  # not "40 homes" where the answer's 40 is metres
+        and _alike_measures(
+            (unit, _attribute(own.quote, at)), (_unit(e.text, m), _attribute(e.text, m))
+        )
+    ]  # not "burying 40 homes" where the answer's 40 is metres
     # What the figure counts: as the answer says, else as the cited sentence or another that
     # gives the same figure says.
     stated = [(text, said[0]), (own.quote, at)] + [(e.text, m) for e, m in same]
@@ -364,13 +378,13 @@ def other_reports(
     in_quote = _attribute(own.quote, at) or counts
     names = [a for a in anchors(question) if a.kind == "name"]
     besides = {_value(m) for m in _figures(own.quote, asked)} - {figure}
+    limited = bool(_LIMIT.search(own.quote, 0, at.start()))  # the answer gives a limit itself
     candidates: list[tuple[Evidence, re.Match[str], str, str]] = []  # with what each counts
     contrasted: list[tuple[Evidence, re.Match[str]]] = []  # "A said 4, while B measured 11"
     # The sentence right after the cited one may give a second source's figure for the same
     # thing ("The Global Seismological Survey put it at magnitude 5.0.").
     after = next(
-        (e for e in sentences if e.source == own.source and 0 <= e.span.start - own.end <= 3),
-        None,
+        (e for e in read if e.source == own.source and 0 <= e.span.start - own.end <= 3), None
     )
     for e in sentences:
         itself, follows = is_cited(e), e is after
@@ -385,7 +399,7 @@ def other_reports(
                 continue  # the same figure, or "in 1998 ... 14 people died": another event
             if _INCREMENT.match(e.text, m.end()) or _ANOTHER.search(e.text, 0, m.start()):
                 continue  # "two more bodies", "another 40": what was added, not the total
-            if _LIMIT.search(e.text, 0, m.start()):
+            if _LIMIT.search(e.text, 0, m.start()) and not limited:
                 continue  # "licensed to carry 120", "a limit of 60 km/h": what was allowed
             if follows:  # only its first figure can be given for the cited one's thing
                 pair = (counts, other), (unit, other_unit)
@@ -403,7 +417,7 @@ def other_reports(
                 continue  # in the cited sentence itself, only a figure said to count the same
             if m.group(0).isalpha() and not (counts and other == counts):
                 continue  # "two of them": a number in words is a figure if said to be one
-            if _compatible(_measure(unit, counts), _measure(other_unit, other)):
+            if _alike_measures((unit, counts), (other_unit, other)):
                 candidates.append((e, m, other, other_unit))
     later = [
         (e, m) for e, m in same if e.source != own.source and (e.meta.date or "") > (own.date or "")
@@ -464,8 +478,7 @@ _INCREMENT = re.compile(r"\s+(?:more|additional|new|further|extra)\b")
 _ANOTHER = re.compile(r"\b(?:another|an additional|a further)\s+$", re.IGNORECASE)
 # A limit or capacity before a figure: "licensed to carry 120", "a speed limit of 60 km/h".
 _LIMIT = re.compile(
-    r"\b(?:capacity|licen[cs]ed?|limit|maximum|permitted|allowed|designed|rated)\b"
-    r"(?:\W+\w+){0,3}\W+$",
+    r"\b(?:capacity|licen[cs]ed?|limit|permitted|allowed|designed)\b(?:\s+\w+){0,3}\s+$",
     re.IGNORECASE,
 )
 _CONTRAST = re.compile(r"\b(?:while|whereas|but)\b|;")

@@ -48,6 +48,7 @@ def test_words_for_now_are_not_sought_in_the_quote(embedder):
     latest = signals("What is the latest cost of the Elm Street bridge work so far?", *args)
     plain = signals("What is the cost of the Elm Street bridge work?", *args)
     assert latest["question_in_quote"] == plain["question_in_quote"] > 0
+    assert latest["echo_in_quote"] == plain["echo_in_quote"]
 
 
 @pytest.mark.parametrize("boosted", [False, True])

@@ -244,8 +244,9 @@ def _sentence(passages: list[Passage], words: str) -> Passage:
 
 def test_wider_passages_are_held_to_the_stricter_test(embedder):
     """A later report's aftershock ("a magnitude 5.2 aftershock") is said to be a magnitude
-    too. Among the excerpts that is enough; from beyond them a figure needs words like the
-    answer's own as well, and an aftershock's are not the main quake's."""
+    too. Among the excerpts that is enough, a false rival this test pins only to show the
+    difference; from beyond them a figure needs words like the answer's own as well, and an
+    aftershock's are not the main quake's."""
     first, later = "rep_05_karsa_quake_first.txt", "rep_07_karsa_quake_rescue.txt"
     shown = _reports(first)
     aftershock = _sentence(_reports(later), "A magnitude 5.2 aftershock")
@@ -270,7 +271,7 @@ def test_a_limit_and_a_count_of_people_count_nothing_else(embedder):
     passages = _reports(*names)
     q = "How long did it take firefighters to put out the Ostby fire?"
     answer = _answer(q, passages, "some 14 hours", names[0], "About 14 hours [1].")
-    assert dated(q, answer, embedder, passages).text == "About 14 hours [1]."
+    assert dated(q, answer, embedder).text == "About 14 hours [1]."
 
 
 def test_numbers_that_name_and_short_units():
