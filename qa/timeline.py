@@ -5,9 +5,9 @@
   newest reports first (`context.select` favours them too), and its answer says as of when;
 - when another dated article gives another figure for what the answer states (among the
   excerpts, or among more of the retrieved passages, held to a stricter test), or the cited
-  sentence sets two sources' figures against each other ("X said 11,200,
-  while Y put the figure at 13,000"), the answer says the reports differ and gives each figure
-  with its date and citation (for a question about the latest state, the newest figure leads);
+  sentence sets two sources' figures against each other ("X said 11,200, while Y put the figure
+  at 13,000"), the answer says the reports differ and gives each figure with its date and
+  citation (for a question about the latest state, the newest figure leads);
 - a day an article gives relative to its date ("on Tuesday", "yesterday") is resolved against
   that date.
 
