@@ -116,7 +116,7 @@ class QA:
             # A question about the latest state reads from more passages, so that the newest
             # reports are among them even where older ones match its words better.
             latest = s.dated_answers and timeline.asks_latest(question)
-            passages = self.retriever.retrieve(question, s.top_k * (2 if latest else 1))
+            passages = self.retriever.retrieve(question, s.wide_k if latest else s.top_k)
             if latest and len({p.chunk.meta.date for p in passages} - {None, ""}) < 2:
                 passages, latest = passages[: s.top_k], False  # nothing to tell newer by
             excerpts = context.select(
@@ -126,10 +126,9 @@ class QA:
 
     def reports(self, question: str) -> list[Passage]:
         """The passages a figure answer is checked against for other reports of it: the top
-        2 * `top_k` retrieved, since a second report of the same figure often matches the
-        question's words less well than the first and is left out of the excerpts (timeline.py)."""
+        `wide_k` retrieved, beyond the excerpts the reader read (timeline.py)."""
         with self.collection.lock:
-            return self.retriever.retrieve(question, 2 * self.settings.top_k)
+            return self.retriever.retrieve(question, self.settings.wide_k)
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Update]:
         """Answer `question`, yielding sources as soon as they are found, then answer text."""

@@ -52,6 +52,9 @@ class Settings:
     # characters in all: as much text as three whole passages, but the sentences that bear on
     # the question (half as much lost the 1.5B reader answers it had: docs/quality.md).
     context_chars: int = 1800
+    # Passages read for a latest-state question and searched for other reports of a figure:
+    # a newer or second report often matches the question's words less well (timeline.py).
+    wide_k: int = 16
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
     # Dense search is exact below this many passages, IVF (approximate) above: see index/dense.py.
