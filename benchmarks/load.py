@@ -1,20 +1,25 @@
 """Load on one chat server: many people asking at once through `gradio_client`.
 
     .venv/bin/python benchmarks/load.py [--questions 20] [--url http://127.0.0.1:7860/]
-                                        [--json OUT.json]
+                                        [--landed 707b4ff|none] [--json OUT.json]
 
 Without `--url` it starts the app in this process (seed articles, an index built aside). It
 first asks each question alone (the expected answers: greedy decoding makes them
 reproducible), then submits all of them at once and checks that every reply is its own question's
 answer, none lost or mixed up. It prints answered / failed / mixed-up counts, the queue positions
-the server reported, and p50/p95 of the wait in the queue and of the whole reply.
+the server reported, p50/p95 of the wait in the queue and of the whole reply, the throughput
+under load (answers a minute) and the server process's memory (peak and after the load).
+`--landed` runs the same measure first on a landed commit's pipeline, from a git worktree in a
+subprocess with the same packages, so both come from one machine in one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -110,6 +115,98 @@ def summarize(replies: list[Reply], expected: list[str]) -> dict[str, object]:
     }
 
 
+class Memory:
+    """The resident memory of this process, sampled every half second while it runs."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.process, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> Memory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def now(self) -> int:
+        return self.process.memory_info().rss
+
+
+def measure(count: int, url: str | None = None) -> dict[str, object]:
+    """The load figures for `count` dev questions on the server at `url`, or on the app
+    started here (whose memory is then this process's)."""
+    items = [i for i in load_items(ROOT / "tests/data/dev_qa.jsonl") if not i.history]
+    questions = [i.question for i in items[:count]]
+    if url is None:
+        qa = QA(ROOT / "seeds", tempfile.mkdtemp(prefix="load-index-"))
+        app = build_app(qa)
+        port = free_port()
+        launch(app, qa, port=port, prevent_thread_lock=True, quiet=True)
+        url = f"http://127.0.0.1:{port}/"
+        qa.warm_up()
+    solo_client = Client(url, verbose=False)
+    with Memory() as memory:
+        began = time.perf_counter()
+        expected = [reply_text(solo_client.predict(q, [], api_name="/chat")) for q in questions]
+        solo_mean = (time.perf_counter() - began) / len(questions)
+        replies, probe_s, pending = ask_all(url, questions)
+    figures = summarize(replies, expected)
+    figures["solo_mean_s"] = solo_mean
+    figures["articles_view_during_load_s"] = probe_s
+    figures["answers_pending_then"] = pending
+    busy = max((r.total_s for r in replies), default=0.0)
+    figures["answers_per_minute"] = 60 * figures["answered"] / busy if busy else 0.0
+    figures["peak_memory_mb"] = memory.peak / 2**20
+    figures["memory_after_mb"] = memory.now / 2**20
+    figures["replies"] = [asdict(r) for r in replies]
+    return figures
+
+
+def run_landed(ref: str, count: int) -> dict[str, object] | None:
+    """`measure` on commit `ref`'s pipeline, from a worktree, in a subprocess (None when this
+    checkout lacks that commit)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "landed"
+        added = subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), ref],
+            capture_output=True,
+            text=True,
+        )
+        if added.returncode:
+            print(f"landed pipeline {ref} not available: {added.stderr.strip()}")
+            return None
+        script = (
+            "import json, sys; sys.path.insert(0, sys.argv[1]); import load;"
+            "print(json.dumps(load.measure(int(sys.argv[2]))))"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", script, str(ROOT / "benchmarks"), str(count)],
+                cwd=tree,
+                env={"PYTHONPATH": str(tree), **env},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                capture_output=True,
+            )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -120,44 +217,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--url", help="a running chat server (default: start one here)")
+    parser.add_argument("--landed", default="none", help="a commit to compare with, or none")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     print(machine.describe(), flush=True)
-
-    items = [i for i in load_items(ROOT / "tests/data/dev_qa.jsonl") if not i.history]
-    questions = [i.question for i in items[: args.questions]]
-    url = args.url
-    if url is None:
-        qa = QA(ROOT / "seeds", tempfile.mkdtemp(prefix="load-index-"))
-        app = build_app(qa)
-        port = free_port()
-        launch(app, qa, port=port, prevent_thread_lock=True, quiet=True)
-        url = f"http://127.0.0.1:{port}/"
-        qa.warm_up()
-
-    solo_client = Client(url, verbose=False)
-    began = time.perf_counter()
-    expected = [reply_text(solo_client.predict(q, [], api_name="/chat")) for q in questions]
-    solo_mean = (time.perf_counter() - began) / len(questions)
-    replies, probe_s, pending = ask_all(url, questions)
-    figures = summarize(replies, expected)
-    figures["solo_mean_s"] = solo_mean
-    figures["articles_view_during_load_s"] = probe_s
-    figures["answers_pending_then"] = pending
-
-    for r, e in zip(replies, expected, strict=True):
-        mark = "ok " if r.text == e else "ERR"
-        print(f"{mark} wait {r.wait_s:6.1f} s  total {r.total_s:6.1f} s  {r.question[:60]}")
-        if r.error:
-            print(f"    error: {r.error}")
-    print()
-    print("| figure | value |\n| --- | --- |")
-    for name, value in figures.items():
-        print(f"| {name} | {value:.2f} |" if isinstance(value, float) else f"| {name} | {value} |")
+    runs = {}
+    if args.landed != "none" and args.url is None:
+        landed = run_landed(args.landed, args.questions)
+        if landed:
+            runs["landed"] = landed
+    runs["this"] = measure(args.questions, args.url)
+    for r in runs["this"]["replies"]:
+        print(f"wait {r['wait_s']:6.1f} s  total {r['total_s']:6.1f} s  {r['question'][:60]}")
+        if r["error"]:
+            print(f"    error: {r['error']}")
+    names = [n for n in runs["this"] if n != "replies"]
+    print(f"\n| figure | {' | '.join(runs)} |\n| --- |{' --- |' * len(runs)}")
+    for name in names:
+        cells = [runs[run].get(name) for run in runs]
+        shown = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in cells]
+        print(f"| {name} | {' | '.join(shown)} |")
     if args.json:
-        args.json.write_text(
-            json.dumps({"figures": figures, "replies": [asdict(r) for r in replies]}, indent=2)
-        )
+        args.json.write_text(json.dumps(runs, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Reading saved web pages: how much of each story's text comes out, and whether its date does.
 
-    .venv/bin/python benchmarks/pages.py [--folder tests/data/pages] [--json OUT.json]
+    .venv/bin/python benchmarks/pages.py [--folder qa/devsets/pages] [--json OUT.json]
 
 For every page of the folder (default: the HTML test corpus, whose body texts as written are in
 tests/data/pages_expected.json), the article the HTML converter makes is compared with the
@@ -23,12 +23,14 @@ from qa import machine  # noqa: E402
 from qa.documents import read_article  # noqa: E402
 from qa.evaluation import token_f1  # noqa: E402
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+PAGES = ROOT / "qa" / "devsets" / "pages"
 
 
-def measure(folder: Path = DATA / "pages", expected: Path | None = None) -> dict[str, object]:
+def measure(folder: Path = PAGES, expected: Path | None = None) -> dict[str, object]:
     """Per page and in total: body F1, date found (and right), title and outlet right."""
-    wanted = json.loads((expected or folder.parent / f"{folder.name}_expected.json").read_text())
+    wanted = json.loads((expected or DATA / f"{folder.name}_expected.json").read_text())
     pages = []
     started = time.perf_counter()
     for name, gold in sorted(wanted.items()):
@@ -89,7 +91,7 @@ def table(figures: dict[str, object]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--folder", type=Path, default=DATA / "pages")
+    parser.add_argument("--folder", type=Path, default=PAGES)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     print(machine.describe(), flush=True)

@@ -5,22 +5,22 @@ that can fail says why in `Answer.reason`."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
-from . import probes, timeline
+from . import calibrators, probes, timeline
 from .anchors import Vocabulary
 from .answers import Answer, Passage
-from .confidence import PACKAGED, Calibrator, signals
+from .confidence import Calibrator, signals
 from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import GroundedSentence, cite, ground
 from .prompts import answer_messages, declined, extract_messages
-from .readers import DeclineGate, Reader, TokenProbabilities
+from .readers import DeclineGate, Reader, ReaderUnavailable, TokenProbabilities
 from .settings import Settings
 from .verification import support_probability
 
@@ -75,17 +75,27 @@ class Answerer:
         self.reader = reader
         self.article = article  # an article's terms and numbers, by source (the anchors' test)
         self.reports = reports  # the passages a figure is checked against for other reports
-        self._calibrator: Calibrator | None | bool = False  # False: not read yet
+        self._choice: calibrators.Choice | None = None  # found on first use
+
+    @property
+    def calibration(self) -> calibrators.Choice:
+        """The calibrator for this reader, where it came from, or why there is none."""
+        if self._choice is None:
+            self._choice = calibrators.find(self.settings)
+        return self._choice
 
     @property
     def calibrator(self) -> Calibrator | None:
-        """The confidence calibrator (`Settings.calibration`, else the packaged one)."""
-        if self._calibrator is False:
-            path = self.settings.calibration
-            if path and not Path(path).is_file():
-                raise FileNotFoundError(f"QA_CALIBRATION names no file: {path}")
-            self._calibrator = Calibrator.load(path or PACKAGED)
-        return self._calibrator  # type: ignore[return-value]
+        return self.calibration.calibrator
+
+    @property
+    def notes(self) -> list[str]:
+        """Why answers are shown as unsure whatever their draft: no calibrator for this reader,
+        or a reader that gives no token probabilities."""
+        notes = list(self.reader.notes)
+        if self.calibration.note and self.settings.min_confidence < 0:
+            notes.append(self.calibration.note)
+        return notes
 
     def _relevant(self, passages: list[Passage]) -> bool:
         s = self.settings
@@ -110,8 +120,16 @@ class Answerer:
             )
             return
         question = question.strip()
+        try:
+            yield from self._answer(question, history, retrieve)
+        except ReaderUnavailable as exc:  # a reader server down, slow or failing: say so
+            yield Update("answer", answer=Answer(question, str(exc), reason="reader_unavailable"))
+
+    def _answer(
+        self, question: str, history: History | None, retrieve: Callable[[str], list[Passage]]
+    ) -> Iterator[Update]:
         if history and not self.reader.loaded:
-            yield Update("status", "Loading the reader model...")
+            yield Update("status", self._loading())
         standalone = standalone_question(
             question, history, self.reader, self.settings.history_turns
         )
@@ -122,13 +140,18 @@ class Answerer:
             return
         yield Update("sources", passages=passages)
         if not self.reader.loaded:
-            yield Update("status", "Loading the reader model (the first time takes a while)...")
+            yield Update("status", self._loading())
         drafted, token_probabilities = yield from self._draft(question, standalone, passages)
         final = self._finish(drafted, token_probabilities)
         if final.reason == "restated" and self.settings.extract_pass:
             yield Update("status", "The draft only restated the question; finding the words...")
             final = self._extract(drafted) or final
         yield Update("answer", answer=final)
+
+    def _loading(self) -> str:
+        if self.settings.reader_url:
+            return f"Reaching the reader server at {self.settings.reader_url}..."
+        return "Loading the reader model (the first time takes a while)..."
 
     def _without_reader(
         self, question: str, standalone: str, passages: list[Passage]
@@ -226,7 +249,8 @@ class Answerer:
         withheld below."""
         values = self._judge(drafted, grounded, token_probabilities)
         calibrator = self.calibrator
-        confidence = calibrator.probability(values) if calibrator else None
+        scored = calibrator is not None and self.reader.scores
+        confidence = calibrator.probability(values) if scored else None
         drafted = dataclasses.replace(drafted, confidence=confidence, signals=values)
         if self.settings.dated_answers:
             question = drafted.standalone_question
@@ -235,9 +259,9 @@ class Answerer:
                 wider = self.reports(question)
             drafted = timeline.dated(question, drafted, self.embedder, wider)
         confident, unsure = self.thresholds()
-        if confidence is None or confidence >= confident:
+        if (confidence if confidence is not None else 0.0) >= confident:
             return drafted
-        if confidence >= unsure:
+        if confidence is None or confidence >= unsure:
             return dataclasses.replace(
                 drafted,
                 text=f"The articles may say: {drafted.text} I could not confirm it.",
@@ -247,14 +271,16 @@ class Answerer:
         return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
 
     def thresholds(self) -> tuple[float, float]:
-        """The confidence a draft needs to be stated, and to be shown as unsure."""
+        """The confidence a draft needs to be stated, and to be shown as unsure. Without a
+        calibrator for this reader a draft is never stated, only shown as unsure (unless
+        `min_confidence` is set: 0 states every cited draft)."""
         s, calibrator = self.settings, self.calibrator
         confident = s.min_confidence
-        if calibrator and confident < 0:
-            confident = calibrator.threshold
+        if confident < 0:
+            confident = calibrator.threshold if calibrator else math.inf
         unsure = s.min_unsure
         if unsure < 0:
-            unsure = calibrator.unsure_threshold if calibrator else confident
+            unsure = calibrator.unsure_threshold if calibrator else 0.0
         return confident, min(unsure, confident)
 
     def _judge(
@@ -279,11 +305,6 @@ class Answerer:
             self.article,
         )
         checks = {c.strip() for c in s.probes.split(",") if c.strip()}
-        if "binding" in checks:
-            started = time.perf_counter()
-            quote = " ".join(c.quote for c in drafted.citations)
-            values |= probes.binding(self.reader, question, drafted.reply, drafted.passages, quote)
-            values["seconds_binding"] = time.perf_counter() - started
         if "agreement" in checks:
             started = time.perf_counter()
             values |= probes.agreement(

@@ -36,6 +36,7 @@ class Citation:
     date: str | None = None  # the article's publication date, ISO yyyy-mm-dd, where known
     url: str = ""  # the page it came from, where known
     outlet: str = ""  # who published it ("USA Today"), where known
+    page: int | None = None  # the page the quote is on, for a PDF
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class Collection:
             embedder,
             settings.chunk_chars,
             settings.chunk_overlap_sentences,
-            settings.max_page_bytes,
+            settings.limits,
         )
         self.warnings: list[str] = []
         self.lock = threading.RLock()  # held while the index changes or is searched
@@ -85,35 +85,41 @@ class Collection:
             self.refresh()
             return [self.index.articles[s] for s in sorted(self.index.articles)]
 
-    def add_article(self, name: str, data: bytes) -> IndexedArticle:
+    def add_article(self, name: str, data: bytes, newer_version: bool = False) -> IndexedArticle:
         """Check an uploaded article, save it into the folder and index it; raises
-        `ArticleRejected` with a message for the user when it is refused."""
+        `ArticleRejected` with a message for the user when it is refused. A `newer_version`
+        of a page already saved (a feed's item that changed) may share its address."""
         with self.lock:
             self._check_writable()
             self.refresh()
             name = library.safe_name(name)
             known = {a.sha256 for a in self.index.articles.values()}
-            urls = {a.url for a in self.index.articles.values() if a.url}
+            urls = (
+                set() if newer_version else {a.url for a in self.index.articles.values() if a.url}
+            )
             s = self.settings
-            library.check_article(name, data, s.max_upload_bytes, known, s.max_page_bytes, urls)
+            library.check_article(name, data, s.max_upload_bytes, known, s.limits, urls)
             source = library.save_article(self.settings.articles_dir, name, data)
             self.refresh()
             if source not in self.index.articles:
                 raise ArticleRejected(f"{source} was saved but could not be indexed.")
             return self.index.articles[source]
 
-    def add_link(self, link: str) -> IndexedArticle:
-        """Fetch a web page (an http(s) address) or copy a local file into the folder, as an
-        upload; `ArticleRejected` says why it could not be added."""
+    def add_link(self, link: str) -> IndexedArticle | fetch.Fetched:
+        """Fetch a web page or PDF (an http(s) address) or copy a local file into the folder,
+        as an upload; `ArticleRejected` says why it could not be added. A news feed is not
+        added but handed back, fetched, for the caller to follow (see `QA.add_link`)."""
         link, s = (link or "").strip(), self.settings
         if not link:
             raise ArticleRejected("Give a web address (https://...) or the path of a file.")
         self._check_writable()
         if fetch.is_link(link):
-            data = fetch.fetch_page(link, s.max_page_bytes, s.fetch_timeout)
-            return self.add_article(fetch.page_name(link), data)
+            page = fetch.fetch_page(link, s.limits, s.fetch_timeout, feeds=True)
+            if page.kind == "feed":
+                return page
+            return self.add_article(fetch.page_name(link, page.kind), page.data)
         name = library.safe_name(link)
-        limit = library.size_limit(name, s.max_upload_bytes, s.max_page_bytes)
+        limit = library.size_limit(name, s.max_upload_bytes, s.limits)
         return self.add_article(name, fetch.read_file(link, limit))
 
     def _check_writable(self) -> None:

@@ -26,7 +26,6 @@ from .embedding import Embedder
 from .text import strip_markers, terms
 from .timeline import timeless
 
-PACKAGED = Path(__file__).with_name("calibration.json")
 # What `signals` measures about every cited draft; the probes add theirs (probes.py).
 SIGNALS = (
     "anchor_level",
@@ -51,10 +50,7 @@ FITTED = (
     "support",
     "token_min_log",
 )
-PROBE_SIGNALS = {
-    "binding": ("bind_swap", "bind_found"),
-    "agreement": ("agree_share", "agree_distinct", "agree_declined"),
-}
+PROBE_SIGNALS = {"agreement": ("agree_share", "agree_distinct", "agree_declined")}
 
 
 def _coverage(wanted: set[str], have: set[str]) -> float:
@@ -158,7 +154,7 @@ class Calibrator:
         return 1.0 / (1.0 + math.exp(-z))
 
     @classmethod
-    def load(cls, path: str | Path = PACKAGED) -> Calibrator | None:
+    def load(cls, path: str | Path) -> Calibrator | None:
         """The calibrator saved at `path`; None when there is none (every draft is shown)."""
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -175,10 +171,11 @@ class Calibrator:
             tuple(Tree(*(tuple(a) for a in t)) for t in raw.get("trees", [])),
         )
 
-    def save(self, path: str | Path, **about: object) -> None:
+    def dumps(self, **about: object) -> str:
+        """The calibrator as JSON, with `about` (what it was fitted on, for which reader)."""
         data = {**about, **dataclasses.asdict(self)}
         data["trees"] = [list(t.values()) for t in data["trees"]]
-        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        return json.dumps(data, indent=1) + "\n"
 
     @classmethod
     def fit(

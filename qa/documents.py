@@ -20,16 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .converters import (
-    MAX_PAGE_BYTES,
-    SUFFIXES,
-    ArticleError,
-    ArticleMeta,
-    Converted,
-    check_page_size,
-    convert,
-    is_page,
-)
+from .converters import LIMITS, SUFFIXES, ArticleError, ArticleMeta, Converted, Limits, convert
 from .converters.text import convert_text
 from .text import Span, split_sentences
 
@@ -67,21 +58,20 @@ class Article:
     meta: ArticleMeta = ArticleMeta()
 
 
-def read_article(path: Path, source: str, max_page_bytes: int = MAX_PAGE_BYTES) -> Article:
+def read_article(path: Path, source: str, limits: Limits = LIMITS) -> Article:
     """Read one article file; raises `ArticleError` with a reason a person can act on."""
     try:
-        if is_page(source):  # a page over the limit is refused unread
-            check_page_size(path.stat().st_size, source, max_page_bytes)
+        limits.check(path.stat().st_size, source)  # a page or PDF over its limit: unread
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
-    return decode_article(data, source, max_page_bytes)
+    return decode_article(data, source, limits)
 
 
-def decode_article(data: bytes, source: str, max_page_bytes: int = MAX_PAGE_BYTES) -> Article:
+def decode_article(data: bytes, source: str, limits: Limits = LIMITS) -> Article:
     """An `Article` from a file's bytes, by its format's converter; `ArticleError` for binary
-    data, text in no detectable encoding, a page too large or without story text."""
-    return article_from(convert(data, source, max_page_bytes), source, data)
+    data, text in no detectable encoding, a page or PDF too large or without text."""
+    return article_from(convert(data, source, limits), source, data)
 
 
 def parse_article(text: str, source: str) -> Article:
@@ -188,14 +178,14 @@ def article_files(folder: Path) -> dict[str, Path]:
 
 
 def load_articles(
-    folder: Path, files: dict[str, Path] | None = None, max_page_bytes: int = MAX_PAGE_BYTES
+    folder: Path, files: dict[str, Path] | None = None, limits: Limits = LIMITS
 ) -> tuple[list[Article], list[str]]:
     """All readable articles under `folder` (or just `files`, from `article_files`), and one
     warning per file that was skipped."""
     articles, warnings = [], []
     for source, path in (article_files(folder) if files is None else files).items():
         try:
-            article = read_article(path, source, max_page_bytes)
+            article = read_article(path, source, limits)
         except ArticleError as exc:
             log.warning("Skipping article %s", exc)
             warnings.append(f"Skipped {exc}")

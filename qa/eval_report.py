@@ -7,7 +7,8 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .evaluation import BAR, ItemResult, auroc, by_kind, risk_coverage
+from .evaluation import ItemResult
+from .metrics import BAR, auroc, by_kind, metrics, risk_coverage
 
 
 def risk_coverage_table(rows: list[dict[str, float | None]]) -> str:
@@ -21,12 +22,14 @@ def risk_coverage_table(rows: list[dict[str, float | None]]) -> str:
 
 def kind_table(kinds: dict[str, dict[str, float | int]]) -> str:
     lines = [
-        "| kind | questions | handled right | answered wrong | abstained | of which unsure |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| kind | questions | handled right | shown right | answered wrong | abstained "
+        "| of which unsure |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind, f in kinds.items():
         lines.append(
-            f"| {kind} | {f['questions']} | {f['handled_right']:.2f} | {f['answered_wrong']} "
+            f"| {kind} | {f['questions']} | {f['handled_right']:.2f} "
+            f"| {f.get('shown_right', 0):.2f} | {f['answered_wrong']} "
             f"| {f['abstained']} | {f.get('unsure', 0)} |"
         )
     return "\n".join(lines)
@@ -79,8 +82,11 @@ def summary_table(figures: dict[str, float | int | None]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: str | Path, results: list[ItemResult], figures: dict) -> None:
+def write_json(
+    path: str | Path, results: list[ItemResult], figures: dict, reader: str = ""
+) -> None:
     report = {
+        "reader": reader,
         "metrics": figures,
         "by_kind": by_kind(results),
         "risk_coverage": risk_coverage(results),
@@ -97,7 +103,59 @@ def with_confidence(results: list[ItemResult], calibrator) -> list[ItemResult]:
     ]
 
 
+def regraded(results: list[ItemResult], calibrator) -> list[ItemResult]:
+    """The results of a run that showed every cited draft (`QA_MIN_CONFIDENCE=0`) as they
+    would be graded with `calibrator` at its thresholds: stated, unsure or withheld."""
+    graded = []
+    for r in with_confidence(results, calibrator):
+        kept = r.confidence is None or r.confidence >= calibrator.threshold
+        if not r.signals or r.abstained or kept:
+            graded.append(r)
+        else:
+            unsure = r.confidence >= calibrator.unsure_threshold
+            graded.append(
+                replace(
+                    r,
+                    abstained=True,
+                    correct=False,
+                    grade="unsure" if unsure else "not_found",
+                    reason="unsure" if unsure else "low_confidence",
+                    unsure_quote_right=r.quote_right if unsure and r.answerable else None,
+                )
+            )
+    return graded
+
+
+GRADE_COLUMNS = (
+    "answered_precision",
+    "coverage",
+    "coverage_plain",
+    "shown_right",
+    "shown_right_plain",
+    "abstention_rate",
+    "auroc",
+)
+
+
+def grade_table(reports: dict[str, list[ItemResult]]) -> str:
+    """Per report: the figures of its results as graded (see `regraded`)."""
+    lines = [
+        "| report | questions | " + " | ".join(GRADE_COLUMNS) + " |",
+        "|" + " --- |" * (len(GRADE_COLUMNS) + 2),
+    ]
+    for name, results in reports.items():
+        figures = metrics(results)
+        cells = ["n/a" if figures[c] is None else f"{figures[c]:.2f}" for c in GRADE_COLUMNS]
+        lines.append(f"| {name} | {len(results)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def read_results(path: str | Path) -> list[ItemResult]:
     """The per-question results of a `write_json` report, to refit the calibrator offline."""
     rows = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
     return [ItemResult(**row) for row in rows]
+
+
+def reader_of(path: str | Path) -> str:
+    """The reader identity a report was made with ("" for reports from before it was kept)."""
+    return str(json.loads(Path(path).read_text(encoding="utf-8")).get("reader", ""))

@@ -66,7 +66,7 @@ class Evidence:
         m = self.meta
         return Citation(
             number, self.source, self.title, self.text, self.span.start, self.span.end, m.date,
-            m.url, m.outlet,
+            m.url, m.outlet, m.page_at(self.span.start),
         )  # fmt: skip
 
 

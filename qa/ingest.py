@@ -21,9 +21,10 @@ import numpy as np
 
 from . import chunking, documents, embedding, keywords, stopwords, text
 from .chunking import Chunk, chunk_article
-from .converters import MAX_PAGE_BYTES
+from .converters import LIMITS, Limits
 from .converters import html as html_converter
 from .converters import meta as converter_meta
+from .converters import pdf as pdf_converter
 from .converters import text as text_converter
 from .documents import Article, load_articles
 from .embedding import Embedder
@@ -37,6 +38,7 @@ _MADE_BY = (
     documents,
     text_converter,
     html_converter,
+    pdf_converter,
     converter_meta,
     text,
     stopwords,
@@ -46,7 +48,7 @@ _MADE_BY = (
 )
 # The libraries whose output is stored too: another trafilatura can extract another text from
 # the same page, and the stored offsets would no longer point into it.
-_EXTRACTORS = ("trafilatura", "htmldate", "charset-normalizer")
+_EXTRACTORS = ("trafilatura", "htmldate", "charset-normalizer", "pypdf")
 
 
 def _versions() -> str:
@@ -141,12 +143,12 @@ class Ingest:
         embedder: Embedder,
         chunk_chars: int,
         overlap: int,
-        max_page_bytes: int = MAX_PAGE_BYTES,
+        limits: Limits = LIMITS,
     ):
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.overlap = overlap
-        self.max_page_bytes = max_page_bytes
+        self.limits = limits
 
     def sync_folder(
         self,
@@ -169,7 +171,7 @@ class Ingest:
             and (known[source].size, known[source].mtime_ns) == (st.st_size, st.st_mtime_ns)
         }
         articles, warnings = load_articles(
-            folder, {s: folder / s for s in sorted(stats.keys() - unchanged)}, self.max_page_bytes
+            folder, {s: folder / s for s in sorted(stats.keys() - unchanged)}, self.limits
         )
         if not articles and not unchanged:
             progress(f"No readable articles in {folder}.")

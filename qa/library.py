@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 
-from .converters import MAX_PAGE_BYTES, is_page
+from .converters import LIMITS, Limits
 from .documents import ARTICLE_SUFFIXES, Article, ArticleError, article_files, decode_article
 from .files import write_atomic
 
@@ -26,13 +26,14 @@ class ArticleRejected(ValueError):
 
 
 def safe_name(name: str) -> str:
-    """`name` as a plain article file name in the folder: never a path, always .txt, .md, .html
-    or .htm."""
+    """`name` as a plain article file name in the folder: never a path, always .txt, .md, .html,
+    .htm or .pdf."""
     base = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
         raise ArticleRejected(
-            f"{base or name!r}: only .txt, .md and .html files (saved web pages) can be added."
+            f"{base or name!r}: only .txt, .md, .html (saved web pages) and .pdf files can be "
+            "added."
         )
     stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-_ ")[:80]
     if not stem:
@@ -46,9 +47,11 @@ def name_for_title(title: str, suffix: str = ".txt") -> str:
     return f"{stem[:60].rstrip('-_') or 'article'}{suffix}"
 
 
-def size_limit(name: str, max_bytes: int, max_page_bytes: int = MAX_PAGE_BYTES) -> int:
-    """The largest file of this kind that may be added: pages are mostly markup."""
-    return max(max_bytes, max_page_bytes) if is_page(name) else max_bytes
+def size_limit(name: str, max_bytes: int, limits: Limits = LIMITS) -> int:
+    """The largest file of this kind that may be added: pages are mostly markup, PDFs carry
+    fonts and images."""
+    limit = limits.of(name)
+    return max_bytes if limit is None else max(max_bytes, limit)
 
 
 def check_article(
@@ -56,18 +59,18 @@ def check_article(
     data: bytes,
     max_bytes: int,
     known: Collection[str] = (),
-    max_page_bytes: int = MAX_PAGE_BYTES,
+    limits: Limits = LIMITS,
     known_urls: Collection[str] = (),
 ) -> Article:
     """The article in `data`, or `ArticleRejected` saying what is wrong with it. `known` holds
     the sha256 of every article already in the folder, `known_urls` the pages' addresses."""
-    limit = size_limit(name, max_bytes, max_page_bytes)
+    limit = size_limit(name, max_bytes, limits)
     if len(data) > limit:
         raise ArticleRejected(
             f"{name}: {len(data) / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit."
         )
     try:
-        article = decode_article(data, name, limit)
+        article = decode_article(data, name, limits)
     except ArticleError as exc:
         raise ArticleRejected(str(exc)) from exc
     title_end = article.text.find("\n", len(article.text) - len(article.text.lstrip()))

@@ -1,14 +1,13 @@
-"""Which CPU and which llama.cpp build a figure came from.
+"""Which CPU and which reader engine build a figure came from.
 
-Machines of one kind differ (AVX2-only or AVX-512); llama.cpp compiled for the host's native
+Machines of one kind differ (AVX2-only or AVX-512); llama.cpp built for the host's own
 instruction set rounds its sums differently on each, and a greedy answer near a tie flips. The
-README's install pins llama.cpp to AVX2 so answers are the same on both; benchmarks and
-`python -m qa eval` print this line so every figure names where it was measured.
+engine's prebuilt wheel is built for AVX2 on every CPU, so answers are the same on both;
+benchmarks and `python -m qa eval` print this line so every figure names where it was measured.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from pathlib import Path
@@ -32,28 +31,8 @@ def cpu() -> str:
     return f"{model}, {os.cpu_count()} cores, {level} ({shown})"
 
 
-@functools.cache
-def llama_build() -> dict[str, bool] | None:
-    """The instruction sets the installed llama.cpp was compiled for; None without it."""
-    try:
-        import llama_cpp
-    except ImportError:
-        return None
-    info = llama_cpp.llama_print_system_info().decode(errors="replace")
-    return {k: v == "1" for k, v in re.findall(r"(\w+) = (\d)", info)}
-
-
-def llama_level() -> str:
-    """The widest vector set llama.cpp was built with: "AVX-512", "AVX2" or "none" ("not
-    installed" without it)."""
-    build = llama_build()
-    if build is None:
-        return "not installed"
-    if build.get("AVX512"):
-        return "AVX-512"
-    return "AVX2" if build.get("AVX2") else "none"
-
-
 def describe() -> str:
     """One line for a benchmark or evaluation header."""
-    return f"CPU: {cpu()}; llama.cpp built for {llama_level()}"
+    from .readers.engine import engine_info
+
+    return f"CPU: {cpu()}; reader engine built for {engine_info()}"

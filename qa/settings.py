@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .converters import Limits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,13 +35,23 @@ class Settings:
     watch_folder: bool = True
     cache_dir: Path = field(default_factory=_default_cache_dir)
 
-    # Models: a Hub id, a local folder, or one of the packaged defaults ("packaged:...").
+    # Models: a Hub id, a local folder or .gguf, or one of the packaged ones ("packaged:...":
+    # the 1.5B reader, or qwen2.5-coder-0.5b-instruct with the `fast` extra). With a
+    # `reader_url`, the name of the model the server is asked for.
     embed_model: str = "packaged:all-MiniLM-L6-v2"
     reader_model: str = "packaged:qwen2.5-coder-1.5b-instruct"
-    # auto: llama.cpp for a GGUF reader when llama-cpp-python is installed, else transformers.
-    reader_backend: str = "auto"  # auto | llama_cpp | transformers: see readers/
+    # A reader server's OpenAI-compatible base URL (http://host:8080/v1: llama-server, Ollama,
+    # vLLM, `python -m qa serve`); empty: the engine in this process (see readers/).
+    reader_url: str = ""
+    reader_api_key: str = ""  # sent as a bearer token to reader_url; required by `serve` if set
+    reader_timeout: float = 120.0  # seconds a reader server may take to send the next piece
+    # auto: the llama.cpp engine for a GGUF reader (the packaged ones are), else transformers.
+    reader_backend: str = "auto"  # auto | engine | transformers: see readers/
     reader_dtype: str = "float32"  # transformers only: float32 | int8 | bfloat16
-    reader_context: int = 4096  # llama.cpp context window, in tokens
+    reader_context: int = 4096  # the engine's context window per slot, in tokens
+    # Questions the engine in this process reads at once (its parallel slots). On two CPU
+    # cores one is as fast: reading a prompt is bound by arithmetic (docs/performance.md).
+    reader_slots: int = 1
     threads: int = 0  # model threads; 0 keeps the backend's default (all cores)
 
     # Chunking.
@@ -87,11 +99,9 @@ class Settings:
     # may say, with its quote, but not stated (Answer.grade "unsure"); below 0, the calibrator's.
     min_unsure: float = -1.0
     calibration: str = ""
-    # The reader's own checks of a cited draft, from the state of the excerpts it read
-    # (probes.py): "binding" (the answer scored again with the question's anchor swapped),
-    # "agreement" (sampled replies); comma-separated. Off by default: neither separated right
-    # from wrong drafts better than the cheaper signals (docs/quality.md), at 1 s and 4 s an
-    # answer; a calibrator fitted with their signals (`calibrate --features`) needs them on.
+    # The reader's own check of a cited draft (probes.py): "agreement" (sampled replies).
+    # Off by default: it raised the AUROC by about 0.03 at 4-5 s an answer (docs/quality.md); a
+    # calibrator fitted with its signals (`calibrate --features`) needs it on.
     probes: str = ""
     agreement_samples: int = 4
     # Strict mode: the reader's P(yes) that the cited sentences say the answer must reach this,
@@ -110,8 +120,19 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024  # largest article file a user may add: 2 MB
     # Largest saved web page (.html) that is read, in the folder or added by link: 5 MB.
     max_page_bytes: int = 5 * 1024 * 1024
-    fetch_timeout: float = 20.0  # seconds to wait for a page added by link
+    # Largest PDF that is read, in the folder, uploaded or added by link: 20 MB.
+    max_pdf_bytes: int = 20 * 1024 * 1024
+    fetch_timeout: float = 20.0  # seconds to wait for a page added by link, or a feed
+    # Followed news feeds (feeds.py) are polled this often by the process that keeps the index,
+    # and at most this many new items' pages are added per feed and poll.
+    feed_minutes: float = 30.0
+    feed_max_items: int = 20
     chat_concurrency: int = 1  # answers generated at once; further questions wait in a queue
+
+    @property
+    def limits(self) -> Limits:
+        """The largest page and PDF that are read."""
+        return Limits(self.max_page_bytes, self.max_pdf_bytes)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -83,14 +83,17 @@ def chunk_row(chunk_id: int, c: Chunk) -> dict[str, object]:
         "start": c.start,
         "end": c.end,
         "sentences": [[s.start, s.end] for s in c.sentences],
-        "meta": {"date": m.date, "author": m.author, "outlet": m.outlet, "url": m.url},
+        "meta": {"date": m.date, "author": m.author, "outlet": m.outlet, "url": m.url}
+        | ({"pages": list(m.pages)} if m.pages else {}),
     }
 
 
 def row_chunk(row: dict) -> Chunk:
     """The chunk a stored row holds."""
     spans = tuple(Span(a, b) for a, b in row["sentences"])
-    meta = ArticleMeta(row["title"], **(row.get("meta") or {}))
+    meta = dict(row.get("meta") or {})
+    meta["pages"] = tuple(meta.get("pages") or ())
+    meta = ArticleMeta(row["title"], **meta)
     return Chunk(row["source"], row["title"], row["text"], row["start"], row["end"], spans, meta)
 
 

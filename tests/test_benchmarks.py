@@ -19,11 +19,13 @@ SCRIPTS = {p.stem for p in (ROOT / "benchmarks").glob("*.py")} - {"synthetic", "
 
 # Smallest useful run of each script, and a line of the table it must print.
 RUNS = {
-    "answering": (["--limit", "1"], "| full_answer_p50_s |"),
+    "answering": (["--limit", "1", "--landed", "none"], "| full_answer_p50_s |"),
     "indexing": (["--chunks", "20", "--sizes", "200,400"], "| index chunks |"),
     "load": (["--questions", "2"], "| answered | 2 |"),
     "pages": ([], "| mean body F1 |"),
     "search": (["--sizes", "1000", "--rebuild"], "| ivf |"),
+    # Two minutes of four users, a feed adding an article a minute, a removal after 90 s.
+    "soak": (["--minutes", "2", "--feed-every", "60", "--remove-every", "90"], "| answers |"),
     "startup_and_latency": (["--limit", "1"], "| answer_p50_s |"),
     "stores": (["--sizes", "1000"], "| store |"),
 }

@@ -61,7 +61,7 @@ def test_calibrator_fits_saves_and_loads(tmp_path: Path, boosted: bool):
     high = calibrator.probability({**rows[0], "support": 0.95, "echo_in_quote": 1.0})
     low = calibrator.probability({**rows[0], "support": 0.5, "echo_in_quote": 0.0})
     assert high > 0.5 > low
-    calibrator.save(tmp_path / "c.json", fitted_on=["x.json"])
+    (tmp_path / "c.json").write_text(calibrator.dumps(fitted_on=["x.json"]), encoding="utf-8")
     assert Calibrator.load(tmp_path / "c.json") == calibrator
     assert Calibrator.load(tmp_path / "missing.json") is None
 
@@ -72,12 +72,12 @@ def test_boosted_calibrator_learns_signals_that_matter_only_together():
     rows, labels = [], []
     for i in range(80):
         a, b = float(i % 2), float((i // 2) % 2)
-        rows.append({"anchor_level": a, "bind_swap": b + (i % 7) / 100})
+        rows.append({"anchor_level": a, "agree_share": b + (i % 7) / 100})
         labels.append(a == b)
-    features = ("anchor_level", "bind_swap")
+    features = ("anchor_level", "agree_share")
     boosted = Calibrator.fit(rows, labels, features=features, boosted=True)
     logistic = Calibrator.fit(rows, labels, features=features)
-    corners = [{"anchor_level": a, "bind_swap": b} for a in (0.0, 1.0) for b in (0.0, 1.0)]
+    corners = [{"anchor_level": a, "agree_share": b} for a in (0.0, 1.0) for b in (0.0, 1.0)]
     assert [boosted.probability(c) > 0.8 for c in corners] == [True, False, False, True]
     assert all(0.3 < logistic.probability(c) < 0.7 for c in corners)
 

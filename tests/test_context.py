@@ -46,7 +46,7 @@ def test_a_question_about_the_latest_state_reads_the_newest_report(tmp_path, set
     """The Karsa quake was reported three times; the newest report (21 Sep) holds the toll."""
     from qa import QA
 
-    reports = Path(__file__).parent / "data" / "reports"
+    reports = Path(__file__).parent.parent / "qa" / "devsets" / "reports"
     qa = QA(reports, tmp_path / "index", settings)
     excerpts = qa.retrieve("How many people have died in the Karsa Province earthquake so far?")
     newest = [p for p in excerpts if p.chunk.source == "rep_07_karsa_quake_rescue.txt"]

@@ -9,12 +9,12 @@ import pytest
 
 from benchmarks.pages import measure
 from qa.chunking import chunk_article
-from qa.converters import ArticleError, ArticleMeta, convert, display_date, parse_date
+from qa.converters import ArticleError, ArticleMeta, Limits, convert, display_date, parse_date
 from qa.converters.meta import dated_line
 from qa.documents import decode_article, load_articles, read_article
 
 DATA = Path(__file__).resolve().parent / "data"
-PAGES = DATA / "pages"
+PAGES = DATA.parent.parent / "qa" / "devsets" / "pages"
 EXPECTED = json.loads((DATA / "pages_expected.json").read_text(encoding="utf-8"))
 
 
@@ -192,7 +192,7 @@ def test_a_page_over_the_limit_is_refused_unread(tmp_path: Path, monkeypatch):
     with pytest.raises(ArticleError, match="over the 5 MB limit"):
         read_article(page, "huge.html")
     with pytest.raises(ArticleError, match="over the 1 MB limit"):
-        read_article(page, "huge.html", max_page_bytes=2**20)
+        read_article(page, "huge.html", Limits(page=2**20))
 
 
 def test_a_wrong_declared_charset_does_not_garble_the_page():

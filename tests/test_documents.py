@@ -33,13 +33,14 @@ def test_unreadable_binary_and_empty_files_are_skipped_with_a_warning(tmp_path: 
     (tmp_path / "good.txt").write_text("A title\nSomething happened in Malta.\n", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 100)
     (tmp_path / "empty.txt").write_text("  \n\n", encoding="utf-8")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
     articles, warnings = load_articles(tmp_path)
     assert [a.source for a in articles] == ["good.txt"]
     joined = "\n".join(warnings)
-    for name in ("binary.txt", "empty.txt"):
+    for name in ("binary.txt", "empty.txt", "broken.pdf: not a readable PDF"):
         assert name in joined
-    assert "notes.pdf" not in joined
+    assert "notes.docx" not in joined  # not an article's kind: not read at all
 
 
 def test_all_seeds_load():
@@ -52,7 +53,7 @@ def test_folder_scanner_sees_adds_and_removes_at_once_and_edits_on_a_full_scan(t
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.md").write_text("B\n\nText.")
     (tmp_path / ".hidden.txt").write_text("H\n\nText.")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "notes.docx").write_bytes(b"PK")
     scanner = FolderScanner(tmp_path, full_every=3600)
     first = scanner.scan()
     assert sorted(first) == ["a.txt", "sub/b.md"]

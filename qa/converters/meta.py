@@ -3,6 +3,7 @@ written in the ways news pages write them, read as ISO dates."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,12 @@ class ArticleMeta:
     author: str = ""
     outlet: str = ""  # the site or paper's name, as it names itself
     url: str = ""  # the canonical address of the page
+    pages: tuple[int, ...] = ()  # a PDF's: the offset in the stored text where each page starts
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (from 1) the stored text's `offset` is on; None for an article without
+        pages."""
+        return bisect.bisect_right(self.pages, offset) or 1 if self.pages else None
 
 
 @dataclass(frozen=True)

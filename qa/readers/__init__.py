@@ -1,26 +1,28 @@
 """The generative reader: a small instruct model behind one interface (`Reader`), loaded once,
-on first use, decoding greedily so answers are reproducible. llama.cpp (`llama.py`) runs the
-packaged GGUF on its 4-bit weights and is the default when `llama-cpp-python` is installed;
-transformers (`hf.py`) runs any Hub id or folder. `hooks.py` holds the logit hooks."""
+on first use, decoding greedily so answers are reproducible. `served.py` reaches it through
+OpenAI-compatible chat completions: llama.cpp's server engine in this process on the packaged
+GGUF (`engine.py`), or any server at `QA_READER_URL` (`connection.py`); `hf.py` runs any Hub id or
+folder in transformers. `hooks.py` holds what a reply is asked for beyond its text."""
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Callable
 
-from ..models import PACKAGED_READER
+from ..models import PACKAGED_READERS
 from ..settings import Settings
 from .base import Reader
+from .connection import ReaderUnavailable
 from .hf import TransformersReader
-from .hooks import CopyConstraint, DeclineGate, TokenProbabilities, YesNoProbe
-from .llama import LlamaCppReader
+from .hooks import DeclineGate, TokenProbabilities, YesNoProbe
+from .served import CopySpan, ServedReader
 
 __all__ = [
-    "CopyConstraint",
+    "CopySpan",
     "DeclineGate",
-    "LlamaCppReader",
     "Reader",
+    "ReaderUnavailable",
+    "ServedReader",
     "TokenProbabilities",
     "TransformersReader",
     "YesNoProbe",
@@ -31,17 +33,20 @@ __all__ = [
 
 
 def reader_backend(settings: Settings) -> str:
-    """The backend that runs the configured reader: `settings.reader_backend`, or for "auto"
-    llama.cpp when it is installed and the model is a GGUF (the packaged one is), else
-    transformers."""
+    """The backend that runs the configured reader: a server for `reader_url`; else
+    `settings.reader_backend`, or for "auto" the engine for a GGUF (the packaged ones are) and
+    transformers for anything else."""
+    if settings.reader_url:
+        return "served"
     if settings.reader_backend != "auto":
         return settings.reader_backend
-    gguf = settings.reader_model == PACKAGED_READER or settings.reader_model.endswith(".gguf")
-    return "llama_cpp" if gguf and importlib.util.find_spec("llama_cpp") else "transformers"
+    model = settings.reader_model
+    return "served" if model in PACKAGED_READERS or model.endswith(".gguf") else "transformers"
 
 
 _BACKENDS: dict[str, type[Reader]] = {
-    "llama_cpp": LlamaCppReader,
+    "served": ServedReader,
+    "engine": ServedReader,
     "transformers": TransformersReader,
 }
 
@@ -50,7 +55,7 @@ def make_reader(settings: Settings, progress: Callable[[str], None] | None = Non
     backend = reader_backend(settings)
     if backend not in _BACKENDS:
         raise ValueError(
-            f"Unknown reader backend {backend!r}: use one of auto, {', '.join(_BACKENDS)}."
+            f"Unknown reader backend {backend!r}: use one of auto, engine, transformers."
         )
     return _BACKENDS[backend](settings, progress)
 
@@ -61,15 +66,17 @@ _shared_lock = threading.Lock()
 
 def shared_reader(settings: Settings, progress: Callable[[str], None] | None = None) -> Reader:
     """One reader per model configuration in a process: several `QA` objects (one per articles
-    folder) share its weights instead of loading another copy of a 6 GB model."""
+    folder) share its weights instead of loading another copy of the model."""
     key = (
         reader_backend(settings),
         settings.reader_model,
+        settings.reader_url,
         settings.reader_dtype,
         settings.cache_dir,
         settings.threads,
         settings.max_new_tokens,
         settings.reader_context,
+        settings.reader_slots,
     )
     with _shared_lock:
         if key not in _shared:

@@ -1,5 +1,7 @@
-"""The reader interface: a chat model loaded lazily, once, behind a lock, streaming greedy
-replies as text pieces, with the logit hooks the pipeline asks for."""
+"""The reader interface: a chat model loaded lazily, once, streaming greedy replies as text
+pieces, with what the pipeline asks of it besides: the decline decision at the first token, each
+picked token's probability, a reply held to words copied from the passages, sampled replies, and
+P(yes) for a yes/no question."""
 
 from __future__ import annotations
 
@@ -7,19 +9,16 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
-from ..prompts import NOT_FOUND
 from ..settings import Settings
-from .hooks import CopyConstraint, DeclineGate, LogitsHook, TokenProbabilities, YesNoProbe, chain
+from .hooks import DeclineGate, TokenProbabilities
 
 log = logging.getLogger(__name__)
 
 
 class Reader:
-    """A chat model behind a lock: one generation at a time, streamed as text pieces.
-
-    Subclasses load a model (`_load`) and generate greedily from a chat (`_generate`); this
-    class gives them the lazy loading, the lock and the text API the pipeline uses.
-    """
+    """A chat model behind one interface: `served.ServedReader` (llama.cpp's engine in process,
+    or any OpenAI-compatible server) or `hf.TransformersReader`. Subclasses load the model
+    (`_load`, called once, on first use) and answer the calls below."""
 
     backend = "none"
 
@@ -28,8 +27,6 @@ class Reader:
         self.progress = progress or log.info
         self._loaded = False
         self._load_lock = threading.Lock()
-        self._generate_lock = threading.Lock()
-        self._vocab: tuple[dict[bytes, list[int]], list[bytes]] | None = None
 
     @property
     def loaded(self) -> bool:
@@ -41,64 +38,37 @@ class Reader:
                 self._load()
                 self._loaded = True
 
+    @property
+    def notes(self) -> list[str]:
+        """What this reader cannot do that the answers would show (for the status line)."""
+        return []
+
+    @property
+    def scores(self) -> bool:
+        """Whether its replies come with token probabilities (the confidence needs them)."""
+        return True
+
     def stream(
         self,
         messages: list[dict[str, str]],
         max_new_tokens: int | None = None,
         gate: DeclineGate | None = None,
         tokens: TokenProbabilities | None = None,
-        constraint: CopyConstraint | None = None,
+        constraint: object | None = None,
     ) -> Iterator[str]:
         """Greedy generation for a chat; yields text pieces as they are produced. With a `gate`,
         the first token decides between NOT FOUND and an answer (see `DeclineGate`); `tokens`
-        records each picked token's probability; a `constraint` limits what may be written."""
-        self.warm_up()
-        if gate is not None:
-            gate.token_ids = self._decline_tokens()
-        hook = chain(gate, constraint, tokens)
-        with self._generate_lock:
-            yield from self._generate(
-                messages, max_new_tokens or self.settings.max_new_tokens, hook
-            )
-
-    def copy_constraint(self, source: str) -> CopyConstraint | None:
-        """A `CopyConstraint` to `source`; None where the backend gives no token bytes."""
-        self.warm_up()
-        if self._vocab is None:
-            pieces = self._token_pieces()
-            if pieces is None:
-                return None
-            vocab: dict[bytes, list[int]] = {}
-            for i, piece in enumerate(pieces):
-                if piece:
-                    vocab.setdefault(piece, []).append(i)
-            self._vocab = (vocab, pieces)
-        vocab, pieces = self._vocab
-        return CopyConstraint(source, vocab, pieces, self._end_tokens())
-
-    def _token_pieces(self) -> list[bytes] | None:
-        """The bytes each token id stands for (empty for control tokens), or None."""
-        return None
-
-    def _end_tokens(self) -> list[int]:
+        records each picked token's probability; a `constraint` (from `copy_constraint`) limits
+        the reply to a span of the passages."""
         raise NotImplementedError
+
+    def copy_constraint(self, source: str) -> object | None:
+        """A constraint that holds a reply to a span of `source`; None where the backend cannot
+        constrain its output."""
+        return None
 
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_new_tokens)).strip()
-
-    def continuation_logprobs(
-        self, messages: list[dict[str, str]], continuation: str
-    ) -> list[tuple[str, float]]:
-        """Each token of `continuation` with its log-probability as the start of the reply to
-        `messages`: how likely the reader finds an answer it did not write itself."""
-        self.warm_up()
-        with self._generate_lock:
-            return self._continuation_logprobs(messages, continuation)
-
-    def _continuation_logprobs(
-        self, messages: list[dict[str, str]], continuation: str
-    ) -> list[tuple[str, float]]:
-        raise NotImplementedError
 
     def samples(
         self,
@@ -109,47 +79,11 @@ class Reader:
     ) -> list[str]:
         """`count` replies sampled at `temperature` (seeded, so reproducible): how much the
         reader agrees with itself."""
-        self.warm_up()
-        with self._generate_lock:
-            return self._samples(
-                messages, count, temperature, max_new_tokens or self.settings.max_new_tokens
-            )
-
-    def _samples(
-        self, messages: list[dict[str, str]], count: int, temperature: float, max_new_tokens: int
-    ) -> list[str]:
         raise NotImplementedError
 
     def yes_probability(self, messages: list[dict[str, str]]) -> float:
         """The model's P(Yes) against P(No) as the first word of its reply to `messages`."""
-        self.warm_up()
-        probe = YesNoProbe(
-            self._first_tokens(("Yes", " Yes", "yes", " yes")),
-            self._first_tokens(("No", " No", "no", " no")),
-        )
-        with self._generate_lock:
-            for _ in self._generate(messages, 1, probe):
-                pass
-        assert probe.probability is not None
-        return probe.probability
-
-    def _decline_tokens(self) -> list[int]:
-        """First tokens of NOT FOUND, with and without a leading space, the bare one first."""
-        return self._first_tokens((NOT_FOUND, " " + NOT_FOUND))
-
-    def _first_tokens(self, texts: tuple[str, ...]) -> list[int]:
-        return list(dict.fromkeys(self._tokenize(text)[0] for text in texts))
-
-    def _tokenize(self, text: str) -> list[int]:
         raise NotImplementedError
 
     def _load(self) -> None:
-        raise NotImplementedError
-
-    def _generate(
-        self,
-        messages: list[dict[str, str]],
-        max_new_tokens: int,
-        gate: LogitsHook | None,
-    ) -> Iterator[str]:
         raise NotImplementedError

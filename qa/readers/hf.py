@@ -9,21 +9,53 @@ import threading
 from collections.abc import Iterator
 
 from ..models import ModelUnavailable, reader_path
-from ..prompts import PART
+from ..prompts import NOT_FOUND
 from .base import Reader
-from .hooks import LogitsHook, log_softmax
-
-
-def _whole(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The chat without its part marks: this backend keeps no state between prompts."""
-    return [{**m, "content": m["content"].replace(PART, "")} for m in messages]
+from .hooks import DeclineGate, LogitsHook, TokenProbabilities, YesNoProbe, chain
 
 
 class TransformersReader(Reader):
     """Any causal LM transformers can load (a Hub id, a folder, or the packaged model
-    dequantized once to safetensors), run by torch."""
+    dequantized once to safetensors), run by torch, one generation at a time. Its logit hooks
+    (`hooks.py`) see every token's logits."""
 
     backend = "transformers"
+
+    def __init__(self, settings, progress=None):
+        super().__init__(settings, progress)
+        self._generate_lock = threading.Lock()
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int | None = None,
+        gate: DeclineGate | None = None,
+        tokens: TokenProbabilities | None = None,
+        constraint: object | None = None,
+    ) -> Iterator[str]:
+        self.warm_up()
+        if gate is not None:
+            gate.token_ids = self._first_tokens((NOT_FOUND, " " + NOT_FOUND))
+        hook = chain(gate, tokens)
+        with self._generate_lock:
+            yield from self._generate(
+                messages, max_new_tokens or self.settings.max_new_tokens, hook
+            )
+
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        self.warm_up()
+        probe = YesNoProbe(
+            self._first_tokens(("Yes", " Yes", "yes", " yes")),
+            self._first_tokens(("No", " No", "no", " no")),
+        )
+        with self._generate_lock:
+            for _ in self._generate(messages, 1, probe):
+                pass
+        assert probe.probability is not None
+        return probe.probability
+
+    def _first_tokens(self, texts: tuple[str, ...]) -> list[int]:
+        return list(dict.fromkeys(self._tokenize(text)[0] for text in texts))
 
     def _load(self) -> None:
         import torch
@@ -61,7 +93,7 @@ class TransformersReader(Reader):
         from transformers import LogitsProcessorList, TextIteratorStreamer
 
         inputs = self._tokenizer.apply_chat_template(
-            _whole(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         streamer = TextIteratorStreamer(
             self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600
@@ -93,25 +125,6 @@ class TransformersReader(Reader):
         worker.join()
         if errors:
             raise errors[0]
-
-    def _continuation_logprobs(
-        self, messages: list[dict[str, str]], continuation: str
-    ) -> list[tuple[str, float]]:
-        import torch
-
-        prompt = self._tokenizer.apply_chat_template(
-            _whole(messages), add_generation_prompt=True, return_dict=True
-        )["input_ids"]
-        tokens = self._tokenize(continuation)
-        if not tokens:
-            return []
-        ids = torch.tensor([[*prompt, *tokens]])
-        with torch.inference_mode():
-            logits = self._model(ids).logits[0, len(prompt) - 1 : -1].float().numpy()
-        return [
-            (self._tokenizer.decode([t]), float(log_softmax(row)[t]))
-            for row, t in zip(logits, tokens, strict=True)
-        ]
 
     def _tokenize(self, text: str) -> list[int]:
         return self._tokenizer.encode(text)

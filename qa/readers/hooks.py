@@ -1,6 +1,7 @@
-"""Logit hooks: see (and may change) the logits of each generated token, on either backend.
-The decline decision at the first token, a yes/no probe, each picked token's probability, and a
-mask that lets the reader write only a span copied from the passages."""
+"""What the pipeline asks of a reply beyond its text, as logit hooks that see (and may change)
+the logits of each generated token (the transformers reader runs them as logits processors):
+the decline decision at the first token, a yes/no probe, each picked token's probability. The
+served reader reads the same from the server's `logprobs` and fills in the same objects."""
 
 from __future__ import annotations
 
@@ -15,13 +16,6 @@ def probabilities(scores) -> np.ndarray:
     row = np.asarray(scores.float() if hasattr(scores, "float") else scores, np.float64)
     row = np.exp(row.reshape(-1) - row.max())
     return row / row.sum()
-
-
-def log_softmax(row: np.ndarray) -> np.ndarray:
-    """The log-probabilities of one row of logits."""
-    row = np.asarray(row, np.float64)
-    shifted = row - row.max()
-    return shifted - np.log(np.exp(shifted).sum())
 
 
 class DeclineGate:
@@ -53,7 +47,7 @@ class DeclineGate:
 
 
 # Sees (and may change) the logits of each generated token: a DeclineGate, a YesNoProbe, a
-# TokenProbabilities, a CopyConstraint, or several chained.
+# TokenProbabilities, or several chained.
 LogitsHook = Callable[[Any, Any], Any]
 
 
@@ -87,61 +81,6 @@ class TokenProbabilities:
     def __call__(self, input_ids, scores):
         self.values.append(float(probabilities(scores).max()))
         return scores
-
-
-class CopyConstraint:
-    """Lets the reader write only words copied from `source`: a logits mask, so the reply is by
-    construction a span of the excerpts (extractive decoding with a generative model). Each
-    token must continue some occurrence of the text so far; a span starts at a word and may end
-    (the `end_ids` token) only after a whole word. Works on bytes, as byte-level tokens may hold
-    half a character."""
-
-    def __init__(self, source: str, vocab: dict[bytes, list[int]], pieces: list[bytes], end_ids):
-        self.source = source.encode()
-        self.vocab, self.pieces, self.end_ids = vocab, pieces, list(end_ids)
-        self.longest = max(map(len, vocab), default=1)
-        self._prompt: int | None = None
-
-    def _occurrences(self, written: bytes) -> list[int]:
-        """Where in the source a continuation of `written` would go on."""
-        src = self.source
-        if not written:  # a word's start, or the space before it
-            return [
-                i
-                for i in range(len(src))
-                if (src[i : i + 1].isalnum() and (i == 0 or not src[i - 1 : i].isalnum()))
-                or (src[i : i + 1] == b" " and src[i + 1 : i + 2].isalnum())
-            ]
-        found, at = [], src.find(written)
-        while at >= 0:
-            found.append(at + len(written))
-            at = src.find(written, at + 1)
-        return found
-
-    def allowed(self, written: bytes) -> list[int]:
-        """Token ids that keep the reply a span of the source."""
-        ids: set[int] = set()
-        ends = False
-        for at in self._occurrences(written):
-            rest = self.source[at : at + self.longest].split(b"\n")[0]
-            for n in range(1, len(rest) + 1):
-                ids.update(self.vocab.get(rest[:n], ()))
-            if written.strip() and not self.source[at : at + 1].isalnum():
-                ends = True
-        if ends or not ids:
-            ids.update(self.end_ids)
-        return sorted(ids)
-
-    def __call__(self, input_ids, scores):
-        row_ids = (input_ids[0] if getattr(input_ids, "ndim", 1) == 2 else input_ids).tolist()
-        if self._prompt is None:
-            self._prompt = len(row_ids)
-        written = b"".join(self.pieces[i] for i in row_ids[self._prompt :])
-        keep = self.allowed(written)
-        masked = scores.clone() if hasattr(scores, "clone") else scores.copy()
-        masked[...] = float("-inf")
-        masked[..., keep] = scores[..., keep]
-        return masked
 
 
 def chain(*hooks: LogitsHook | None) -> LogitsHook | None:

@@ -14,6 +14,7 @@ import threading
 import gradio as gr
 
 from ..pipeline import QA
+from ..readers import ReaderUnavailable
 from ..settings import SettingError, Settings
 from .articles import articles_tab
 from .chat import chat_tab
@@ -29,6 +30,7 @@ class WarmUp:
     def __init__(self, qa: QA):
         self.qa = qa
         self.error: str | None = None
+        self.reader_error: str | None = None  # a reader server not answering: asked again
         self.indexed = False
         self.thread = threading.Thread(target=self._run, daemon=True, name="warm-up")
 
@@ -37,6 +39,8 @@ class WarmUp:
             self.qa.refresh()
             self.indexed = True
             self.qa.reader.warm_up()
+        except ReaderUnavailable as exc:  # each question tries the server again
+            self.reader_error = str(exc)
         except Exception as exc:
             log.exception("Warm-up failed")
             self.error = str(exc)
@@ -50,15 +54,20 @@ class WarmUp:
             return "Indexing the articles…", False
         articles = f"{len(qa.index.articles)} articles, {len(qa.index):,} passages indexed"
         warnings = "".join(f"<br>Warning: {escape(w)}" for w in qa.warnings)
+        if self.reader_error and not qa.reader.loaded:
+            return f"{articles}.<br>Warning: {escape(self.reader_error)}{warnings}", True
         if not qa.reader.loaded:
             return f"Loading the reader model… ({articles}){warnings}", False
-        return f"Ready: {articles}.{warnings}", True
+        notes = "".join(f"<br>Note: {escape(n)}" for n in qa.answerer.notes)
+        return f"Ready: {articles}.{warnings}{notes}", True
 
 
 def build_app(qa: QA) -> gr.Blocks:
-    """The page; indexing and the reader load start in the background at once."""
+    """The page; indexing, the reader load and feed polling start in the background at once."""
     warm = WarmUp(qa)
     warm.thread.start()
+    if qa.settings.watch_folder:  # this process keeps the index: it polls the followed feeds
+        qa.feeds.start()
 
     def status_line():
         text, final = warm.status()

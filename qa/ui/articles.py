@@ -12,10 +12,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..converters import HTML_SUFFIXES, TEXT_SUFFIXES
+from ..converters import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES
+from ..feeds import Poll, describe
 from ..library import ArticleRejected, size_limit
 from ..pipeline import QA
 from ..store import IndexedArticle, IndexWriteError
+from .feeds import feeds_section
 from .render import escape
 
 # Failures of adding or removing an article that the user is told about, not crashes.
@@ -54,6 +56,10 @@ def megabytes(qa: QA) -> str:
     return f"{qa.settings.max_upload_bytes / 2**20:g} MB"
 
 
+def pdf_megabytes(qa: QA) -> str:
+    return f"{max(qa.settings.max_pdf_bytes, qa.settings.max_upload_bytes) / 2**20:g} MB"
+
+
 def page_megabytes(qa: QA) -> str:
     return f"{max(qa.settings.max_page_bytes, qa.settings.max_upload_bytes) / 2**20:g} MB"
 
@@ -70,7 +76,7 @@ def add_files(qa: QA, status: Status, files: list[str] | None):
         name = Path(path).name
         s = qa.settings
         try:
-            limit = size_limit(name, s.max_upload_bytes, s.max_page_bytes)
+            limit = size_limit(name, s.max_upload_bytes, s.limits)
             if Path(path).stat().st_size > limit:
                 raise ArticleRejected(f"{name}: over the {limit / 2**20:g} MB limit.")
             added = qa.add_article(name, Path(path).read_bytes())
@@ -85,12 +91,16 @@ def add_files(qa: QA, status: Status, files: list[str] | None):
 
 
 def add_link(qa: QA, status: Status, link: str):
-    """A page fetched by its address (or a file copied by its path) into the folder."""
+    """A page or PDF fetched by its address (or a file copied by its path) into the folder; a
+    feed's address is followed."""
     try:
         added = qa.add_link(link)
     except USER_ERRORS as exc:
         return (*table_and_choices(qa, status, f"Not added: {escape(str(exc))}"), link)
-    done = f"Added {escape(added.source)} ({_passages(added.count)})."
+    if isinstance(added, Poll):
+        done = f"Following the feed {escape(link.strip())}: {escape(describe(added))}."
+    else:
+        done = f"Added {escape(added.source)} ({_passages(added.count)})."
     return (*table_and_choices(qa, status, done), "")
 
 
@@ -142,28 +152,7 @@ def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Block
         max_height=900,
         column_widths=["34%", "14%", "10%", "24%", "8%", "10%"],
     )
-    with gr.Row():
-        with gr.Column():
-            upload = gr.File(
-                label=(
-                    f"Upload .txt or .md files (up to {megabytes(qa)} each) or saved web pages "
-                    f"(.html, up to {page_megabytes(qa)})"
-                ),
-                file_count="multiple",
-                file_types=[*TEXT_SUFFIXES, *HTML_SUFFIXES],
-                type="filepath",
-            )
-            add_files_btn = gr.Button("Add files", elem_id="add-files")
-            link = gr.Textbox(
-                label="Or a page's address (https://...)",
-                placeholder="https://news.example/2025/03/04/story.html",
-                elem_id="new-link",
-            )
-            add_link_btn = gr.Button("Add page", elem_id="add-link")
-        with gr.Column():
-            title = gr.Textbox(label="Title", elem_id="new-title")
-            text = gr.Textbox(label="Article text", lines=6, elem_id="new-text")
-            add_text_btn = gr.Button("Add text", elem_id="add-text")
+    upload, add_files_btn, link, add_link_btn, title, text, add_text_btn = _adding(qa)
     with gr.Row():
         picked = gr.Dropdown(label="Remove articles", multiselect=True, scale=4, elem_id="picked")
         remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
@@ -195,3 +184,31 @@ def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Block
     no.click(lambda: ("", gr.Row(visible=False)), outputs=[message, confirm_row], **private)
     # A changed selection was not confirmed: ask again.
     picked.change(lambda: gr.Row(visible=False), outputs=confirm_row, **private)
+    feeds_section(qa, tables, functools.partial(table_and_choices, qa, status))
+
+
+def _adding(qa: QA) -> tuple:
+    """The controls that add articles: files, an address (a page, PDF or feed), pasted text."""
+    with gr.Row():
+        with gr.Column():
+            upload = gr.File(
+                label=(
+                    f"Upload .txt or .md files (up to {megabytes(qa)} each), saved web pages "
+                    f"(.html, up to {page_megabytes(qa)}) or PDFs (up to {pdf_megabytes(qa)})"
+                ),
+                file_count="multiple",
+                file_types=[*TEXT_SUFFIXES, *HTML_SUFFIXES, *PDF_SUFFIXES],
+                type="filepath",
+            )
+            add_files_btn = gr.Button("Add files", elem_id="add-files")
+            link = gr.Textbox(
+                label="Or the address (https://...) of a page, a PDF, or a news feed to follow",
+                placeholder="https://news.example/2025/03/04/story.html",
+                elem_id="new-link",
+            )
+            add_link_btn = gr.Button("Add", elem_id="add-link")
+        with gr.Column():
+            title = gr.Textbox(label="Title", elem_id="new-title")
+            text = gr.Textbox(label="Article text", lines=6, elem_id="new-text")
+            add_text_btn = gr.Button("Add text", elem_id="add-text")
+    return upload, add_files_btn, link, add_link_btn, title, text, add_text_btn

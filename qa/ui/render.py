@@ -142,7 +142,8 @@ def render_sources(answer: Answer, turn: int) -> str:
         f'<div class="qa-source" id="src-{turn}-{c.number}"><b>[{c.number}]</b> '
         f"<i>{escape(c.title)}</i>{_byline_html(c.outlet, c.date, c.url)} — "
         f"<code>{escape(c.source)}</code> "
-        f"(characters {c.start}–{c.end})<blockquote>{_in_context(c, answer.passages)}"
+        f"({f'page {c.page}, ' if c.page else ''}characters {c.start}–{c.end})"
+        f"<blockquote>{_in_context(c, answer.passages)}"
         "</blockquote></div>"
         for c in answer.citations
     ]
@@ -169,9 +170,8 @@ def copy_text(answer: Answer) -> str:
     lines = [answer.text]
     for c in answer.citations:
         said = byline(c.outlet, c.date)
-        lines.append(
-            f'[{c.number}] {c.title}{f" — {said}" if said else ""} ({c.source}): "{c.quote}"'
-        )
+        where = f"{c.source}, page {c.page}" if c.page else c.source
+        lines.append(f'[{c.number}] {c.title}{f" — {said}" if said else ""} ({where}): "{c.quote}"')
     return "\n".join(lines)
 
 
