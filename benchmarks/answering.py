@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -114,9 +115,11 @@ def plain_call(chars: int = 1600, out: int = 16, repeats: int = 3) -> tuple[floa
     return statistics.median(times), read
 
 
-def run_landed(ref: str, questions: Path, limit: int) -> dict[str, float] | None:
-    """The pipeline of commit `ref`, from a worktree, in a subprocess: its figures (None when
-    this checkout does not have that commit, a shallow clone say)."""
+def in_landed(ref: str, call: str, *args: str) -> dict | None:
+    """`call` (a function of a benchmark module here, "module.function") run on commit `ref`'s
+    pipeline, from a git worktree, in a subprocess with the same packages: what it returns (a
+    JSON object), or None when this checkout does not have that commit (a shallow clone)."""
+    module, function = call.split(".")
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "landed"
         added = subprocess.run(
@@ -127,17 +130,16 @@ def run_landed(ref: str, questions: Path, limit: int) -> dict[str, float] | None
         if added.returncode:
             print(f"landed pipeline {ref} not available: {added.stderr.strip()}")
             return None
+        script = (
+            f"import json, sys; sys.path.insert(0, sys.argv[1]); import {module};"
+            f"print(json.dumps({module}.{function}(*sys.argv[2:])))"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         try:
-            script = (
-                "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-                "import answering as a; print(json.dumps(a.run_pipeline(Path(sys.argv[2]),"
-                " Path(sys.argv[3]), int(sys.argv[4]))))"
-            )
             done = subprocess.run(
-                [sys.executable, "-c", script, str(ROOT / "benchmarks"), str(Path(tmp) / "ix")]
-                + [str(questions), str(limit)],
+                [sys.executable, "-c", script, str(ROOT / "benchmarks"), *args],
                 cwd=tree,
-                env={"PYTHONPATH": str(tree), **_env()},
+                env={"PYTHONPATH": str(tree), **env, "LANDED_TMP": tmp},
                 capture_output=True,
                 text=True,
                 check=True,
@@ -150,10 +152,10 @@ def run_landed(ref: str, questions: Path, limit: int) -> dict[str, float] | None
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+def landed_pipeline(questions: str, limit: str) -> dict[str, float]:
+    """`run_pipeline` as `in_landed` calls it (its arguments are strings)."""
+    index = Path(tempfile.mkdtemp(prefix="ix-", dir=os.environ.get("LANDED_TMP")))
+    return run_pipeline(index, Path(questions), int(limit))
 
 
 def main() -> None:
@@ -167,7 +169,11 @@ def main() -> None:
     args = parser.parse_args()
     print(machine.describe(), flush=True)
     results: dict[str, dict[str, float]] = {}
-    landed = run_landed(args.landed, args.questions, args.limit) if args.landed != "none" else None
+    landed = None
+    if args.landed != "none":
+        landed = in_landed(
+            args.landed, "answering.landed_pipeline", str(args.questions), str(args.limit)
+        )
     if landed:
         results["landed"] = landed
     with tempfile.TemporaryDirectory() as tmp:

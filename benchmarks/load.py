@@ -16,10 +16,9 @@ subprocess with the same packages, so both come from one machine in one run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import os
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +30,8 @@ from gradio_client import Client
 from gradio_client.utils import Status
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if importlib.util.find_spec("qa") is None:  # not installed: this checkout's (a landed run
+    sys.path.insert(0, str(ROOT))  # puts its own tree first, and must keep it)
 
 from qa import QA, machine  # noqa: E402
 from qa.evaluation import load_items  # noqa: E402
@@ -172,39 +172,9 @@ def measure(count: int, url: str | None = None) -> dict[str, object]:
     return figures
 
 
-def run_landed(ref: str, count: int) -> dict[str, object] | None:
-    """`measure` on commit `ref`'s pipeline, from a worktree, in a subprocess (None when this
-    checkout lacks that commit)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "landed"
-        added = subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), ref],
-            capture_output=True,
-            text=True,
-        )
-        if added.returncode:
-            print(f"landed pipeline {ref} not available: {added.stderr.strip()}")
-            return None
-        script = (
-            "import json, sys; sys.path.insert(0, sys.argv[1]); import load;"
-            "print(json.dumps(load.measure(int(sys.argv[2]))))"
-        )
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        try:
-            done = subprocess.run(
-                [sys.executable, "-c", script, str(ROOT / "benchmarks"), str(count)],
-                cwd=tree,
-                env={"PYTHONPATH": str(tree), **env},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                capture_output=True,
-            )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def landed_measure(count: str) -> dict[str, object]:
+    """`measure` as `answering.in_landed` calls it (its argument is a string)."""
+    return measure(int(count))
 
 
 def free_port() -> int:
@@ -223,7 +193,9 @@ def main() -> None:
     print(machine.describe(), flush=True)
     runs = {}
     if args.landed != "none" and args.url is None:
-        landed = run_landed(args.landed, args.questions)
+        from answering import in_landed
+
+        landed = in_landed(args.landed, "load.landed_measure", str(args.questions))
         if landed:
             runs["landed"] = landed
     runs["this"] = measure(args.questions, args.url)

@@ -64,10 +64,10 @@ def _answers(article: _Article, span: Span) -> bool:
     )
 
 
-def _recency(articles: dict[str, _Article]) -> dict[str, float]:
-    """Each dated article's place among the dates of these articles, from 0 (the oldest) to 1
-    (the newest); empty when fewer than two dates are given."""
-    dates = {src: a.passage.chunk.meta.date for src, a in articles.items()}
+def _recency(articles: dict[str, _Article], about: set[str]) -> dict[str, float]:
+    """Each dated article's place among the dates of those `about` the event asked, from 0
+    (the oldest) to 1 (the newest); empty when fewer than two dates are given."""
+    dates = {src: a.passage.chunk.meta.date for src, a in articles.items() if src in about}
     days = sorted({d for d in dates.values() if d})
     if len(days) < 2:
         return {}
@@ -104,12 +104,12 @@ def select(
     store: PassageStore,
     embedder: Embedder,
     budget: int,
-    newest: bool = False,
+    newest: set[str] | None = None,
 ) -> list[Passage]:
     """The excerpts for the reader: the best sentences first, then their neighbours (the
     better-scoring side first) while the budget lasts; runs of adjacent sentences, best article
-    first. With `newest` (a question about the latest state), newer articles' sentences score
-    higher."""
+    first. With `newest` (a question about the latest state: the articles about the event it
+    asks), those articles' newer sentences score higher."""
     articles: dict[str, _Article] = {}
     found: dict[tuple[str, int], tuple[int, Span]] = {}  # (source, start) -> (chunk id, span)
     for rank, p in enumerate(passages):
@@ -118,23 +118,9 @@ def select(
         article.chunks[p.chunk_id] = c
         for s in c.sentences:
             found.setdefault((c.source, s.start), (p.chunk_id, s))
-    # The sentences of the retrieved passages are scored, prose only: the headline is the
-    # excerpt's title, and a dateline, byline or subheading answers nothing by itself.
-    pool = [
-        (source, span)
-        for (source, _), (_, span) in found.items()
-        if _answers(articles[source], span)
-    ]
-    if not pool:
+    ranked, score_at = _ranked(question, articles, found, embedder, newest)
+    if not ranked:
         return []
-    texts = [articles[src].slice(s.start, s.end) or "" for src, s in pool]
-    scores = sentence_scores(question, texts, embedder)
-    scores += RANK_PRIOR * np.array([1 / (1 + articles[src].rank) for src, _ in pool])
-    if newest:
-        age = _recency(articles)
-        scores += RECENCY * np.array([age.get(src, 0.0) for src, _ in pool])
-    score_at = {(src, s.start): float(v) for (src, s), v in zip(pool, scores, strict=True)}
-    ranked = [pool[int(i)] for i in np.argsort(-scores, kind="stable")]
     used = 0
 
     def take(source: str, span: Span) -> bool:
@@ -154,17 +140,52 @@ def select(
         take(source, span)
     for source, span in leads:  # then the neighbours of each, the better one first
         _fetch_neighbours(store, articles[source], found[(source, span.start)][0])
-        order = articles[source].sentences()
-        at = next(j for j, s in enumerate(order) if s.start == span.start)
-        sides = [order[j] for j in (at - 1, at + 1) if 0 <= j < len(order)]
-        for side in sorted(sides, key=lambda s: -score_at.get((source, s.start), -1.0)):
-            if _answers(articles[source], side):
-                take(source, side)
+        for side in _neighbours(articles[source], span, score_at):
+            take(source, side)
     for source, span in ranked:  # what budget is left: the next best sentences
         if used >= budget:
             break
         take(source, span)
     return [e for a in sorted(articles.values(), key=lambda a: a.rank) for e in _runs(a)]
+
+
+def _ranked(
+    question: str,
+    articles: dict[str, _Article],
+    found: dict[tuple[str, int], tuple[int, Span]],
+    embedder: Embedder,
+    newest: set[str] | None,
+) -> tuple[list[tuple[str, Span]], dict[tuple[str, int], float]]:
+    """The sentences of the retrieved passages, best first, and each one's score; prose only:
+    the headline is the excerpt's title, and a dateline, byline or subheading answers nothing
+    by itself."""
+    pool = [
+        (source, span)
+        for (source, _), (_, span) in found.items()
+        if _answers(articles[source], span)
+    ]
+    if not pool:
+        return [], {}
+    texts = [articles[src].slice(s.start, s.end) or "" for src, s in pool]
+    scores = sentence_scores(question, texts, embedder)
+    scores += RANK_PRIOR * np.array([1 / (1 + articles[src].rank) for src, _ in pool])
+    if newest is not None:
+        age = _recency(articles, newest)
+        scores += RECENCY * np.array([age.get(src, 0.0) for src, _ in pool])
+    score_at = {(src, s.start): float(v) for (src, s), v in zip(pool, scores, strict=True)}
+    return [pool[int(i)] for i in np.argsort(-scores, kind="stable")], score_at
+
+
+def _neighbours(
+    article: _Article, span: Span, score_at: dict[tuple[str, int], float]
+) -> list[Span]:
+    """The prose sentences either side of `span`, the better-scoring one first."""
+    order = article.sentences()
+    at = next(j for j, s in enumerate(order) if s.start == span.start)
+    sides = [order[j] for j in (at - 1, at + 1) if 0 <= j < len(order)]
+    source = article.passage.chunk.source
+    sides.sort(key=lambda s: -score_at.get((source, s.start), -1.0))
+    return [s for s in sides if _answers(article, s)]
 
 
 def _runs(article: _Article) -> list[Passage]:

@@ -79,6 +79,9 @@ class ItemResult:
     unsure_quote_right: bool | None = None
     # A quote of the cited draft, shown or not, holds a gold answer; None without one.
     quote_right: bool | None = None
+    # Grounding dropped the draft (unsupported, or restating the question) although the
+    # reader's reply held the answer.
+    dropped_right: bool = False
     # Grounding dropped the draft as unsupported although the reader's reply held the answer.
     unsupported_right: bool = False
     standalone_question: str = ""  # as retrieved for, after follow-up rewriting
@@ -202,6 +205,9 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
             if answer.grade == "unsure" and item.answerable
             else None
         ),
+        dropped_right=answer.reason in ("unsupported", "restated")
+        and item.answerable
+        and contains_answer(answer.reply, item.answers),
         quote_right=(
             any(contains_answer(c.quote, item.answers) for c in answer.citations)
             if answer.citations and item.answerable

@@ -146,17 +146,18 @@ def poll(feed: Feed, qa, max_items: int, timeout: float) -> Poll:
         return Poll(feed.url, error=str(exc))
     feed.etag, feed.modified = fetched.etag, fetched.modified
     feed.title = " ".join(str(parsed.feed.get("title", "")).split()) or feed.title
-    base = parsed.feed.get("link") or fetched.url
     added, skipped = [], []
-    for entry in parsed.entries:
+    # An item saved before is asked for again (only if it changed) among the newest
+    # `max_items` only: a story is updated while it is news.
+    for n, entry in enumerate(parsed.entries):
         if len(added) >= max_items:
             break
         link = urllib.parse.urljoin(fetched.url, entry.get("link") or "")
-        if not fetch.is_link(link):
-            continue
         key = entry.get("id") or link
+        if not fetch.is_link(link) or (key in feed.items and n >= max_items):
+            continue
         try:
-            source = _save_item(feed, qa, key, entry, link, timeout, base)
+            source = _save_item(feed, qa, key, entry, link, timeout)
         except ArticleRejected as exc:
             skipped.append(str(exc))
             continue
@@ -167,12 +168,17 @@ def poll(feed: Feed, qa, max_items: int, timeout: float) -> Poll:
     return Poll(feed.url, added, skipped)
 
 
-def _save_item(feed: Feed, qa, key: str, entry, link: str, timeout: float, base: str) -> str:
+def _save_item(feed: Feed, qa, key: str, entry, link: str, timeout: float) -> str:
     """Save one item's page, unless it is saved already as it is; the article's name, or ""."""
-    s = qa.settings
-    page = fetch.fetch_page(link, s.limits, timeout)
-    digest = hashlib.sha256(page.data).hexdigest()
+    limits = qa.settings.limits
     seen = feed.items.get(key)
+    kinds = {t: ("html", limits.page) for t in fetch.HTML_TYPES}
+    kinds |= {t: ("pdf", limits.pdf) for t in fetch.PDF_TYPES}
+    validators = (seen.get("etag", ""), seen.get("modified", "")) if seen else ("", "")
+    page = fetch.fetch(link, kinds, timeout, *validators)
+    if page is None:  # not changed since it was saved
+        return ""
+    digest = hashlib.sha256(page.data).hexdigest()
     if seen and seen["sha256"] == digest:
         return ""
     updated = _updated(entry) if seen else None
@@ -186,8 +192,14 @@ def _save_item(feed: Feed, qa, key: str, entry, link: str, timeout: float, base:
     elif title:
         name = library.name_for_title(title, f".{page.kind}")
     added = qa.add_article(name, data, newer_version=bool(seen))
-    feed.items[key] = {"source": added.source, "sha256": digest, "link": link}
-    log.info("Saved %s from the feed %s (%s)", added.source, base, link)
+    feed.items[key] = {
+        "source": added.source,
+        "sha256": digest,
+        "link": link,
+        "etag": page.etag,
+        "modified": page.modified,
+    }
+    log.info("Saved %s from the feed %s (%s)", added.source, feed.url, link)
     return added.source
 
 
@@ -200,6 +212,7 @@ class Feeds:
         self.store = FeedList(qa.settings.index_dir)
         self._polling = threading.Lock()  # one poll at a time
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def list(self) -> list[Feed]:
         return sorted(self.store.load().values(), key=lambda f: f.added)
@@ -253,7 +266,10 @@ class Feeds:
         return polls[0]
 
     def start(self) -> threading.Thread:
-        """Poll every followed feed every `feed_minutes`, in a thread of its own."""
+        """Poll every followed feed every `feed_minutes`, in a thread of its own (one, however
+        often it is started)."""
+        if self._thread is not None and self._thread.is_alive():
+            return self._thread
 
         def run() -> None:
             while not self._stop.wait(self.qa.settings.feed_minutes * 60):
@@ -264,9 +280,9 @@ class Feeds:
                 except Exception:  # a poll that fails is tried again at the next
                     log.exception("Polling the feeds failed")
 
-        thread = threading.Thread(target=run, daemon=True, name="feeds")
-        thread.start()
-        return thread
+        self._thread = threading.Thread(target=run, daemon=True, name="feeds")
+        self._thread.start()
+        return self._thread
 
     def stop(self) -> None:
         self._stop.set()

@@ -90,6 +90,8 @@ def metrics(results: list[ItemResult]) -> dict[str, float | int | None]:
         "shown_right_plain": _share(sum(map(shown_right, plain)), len(plain)),
         # Drafts grounding dropped as unsupported although the reader's reply held the answer.
         "unsupported_right": sum(r.unsupported_right for r in results),
+        # The same, dropped as unsupported or as restating the question.
+        "dropped_right": sum(r.dropped_right for r in results),
         # Of the unsure replies to answerable questions, the share whose quote holds the answer.
         "unsure_quote_right": _share(
             sum(bool(r.unsure_quote_right) for r in results),

@@ -125,12 +125,21 @@ class QA:
             # reports are among them even where older ones match its words better.
             latest = s.dated_answers and timeline.asks_latest(question)
             passages = self.retriever.retrieve(question, s.wide_k if latest else s.top_k)
-            if latest and len({p.chunk.meta.date for p in passages} - {None, ""}) < 2:
-                passages, latest = passages[: s.top_k], False  # nothing to tell newer by
+            newest = self._about(question, passages) if latest else None
+            if latest and newest is None:
+                passages = passages[: s.top_k]  # nothing to tell newer by
             excerpts = context.select(
-                question, passages, self.index, self.embedder, s.context_chars, newest=latest
+                question, passages, self.index, self.embedder, s.context_chars, newest
             )
-            return timeline.newest_first(excerpts) if latest else excerpts
+            return timeline.newest_first(excerpts, newest) if newest is not None else excerpts
+
+    def _about(self, question: str, passages: list[Passage]) -> set[str] | None:
+        """The articles among `passages` about the event a latest-state question asks (the
+        newest article about another quake is no update of this one); None when fewer than two
+        dates tell them apart."""
+        about = self.retriever.about(question, {p.chunk.source for p in passages})
+        dates = {p.chunk.meta.date for p in passages if p.chunk.source in about}
+        return about if len(dates - {None, ""}) >= 2 else None
 
     def reports(self, question: str) -> list[Passage]:
         """The passages a figure answer is checked against for other reports of it: the top

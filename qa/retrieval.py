@@ -58,6 +58,20 @@ class Retriever:
         held = [a for a in found if any(v.holds(a) for v in vocabulary.values())]
         return {s: sum(not v.holds(a) for a in held) for s, v in vocabulary.items()}
 
+    def about(self, query: str, sources: set[str]) -> set[str]:
+        """The articles among `sources` about the event `query` names: they hold each of its
+        names and years that some of them hold, a year in the text or in the article's date
+        (a report of the 2023 quake need not write "2023")."""
+        found = [a for a in anchors(query) if a.kind in ("name", "year")]
+        dated = {s: self.vocabulary(s).union(self._year(s)) for s in sources}
+        held = [a for a in found if any(v.holds(a) for v in dated.values())]
+        return {s for s, v in dated.items() if all(v.holds(a) for a in held)}
+
+    def _year(self, source: str) -> Vocabulary:
+        record = self.store.articles.get(source)
+        year = (record.date or "")[:4] if record is not None else ""
+        return Vocabulary(frozenset(), frozenset({year} if year else ()))
+
     def vocabulary(self, source: str) -> Vocabulary:
         """The terms and numbers of a whole article (its title and passages), kept per
         content hash."""

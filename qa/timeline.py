@@ -172,9 +172,10 @@ def _day(iso: str | None) -> dt.date | None:
         return None
 
 
-def newest_first(passages: list[Passage]) -> list[Passage]:
-    """The excerpts grouped by article, the newest article first (undated ones last, in the
-    order they came), each article's excerpts in their own order."""
+def newest_first(passages: list[Passage], about: set[str] | None = None) -> list[Passage]:
+    """The excerpts grouped by article, the newest article `about` the event asked first
+    (then other dated ones, then undated ones, in the order they came), each article's
+    excerpts in their own order."""
     first: dict[str, int] = {}
     for i, p in enumerate(passages):
         first.setdefault(p.chunk.source, i)
@@ -182,7 +183,9 @@ def newest_first(passages: list[Passage]) -> list[Passage]:
     def key(item: tuple[int, Passage]) -> tuple[int, int, int]:
         i, p = item
         day = _day(p.chunk.meta.date)
-        return (0 if day else 1, -day.toordinal() if day else 0, first[p.chunk.source])
+        if day and about is not None and p.chunk.source not in about:
+            return (1, 0, first[p.chunk.source])
+        return (0 if day else 2, -day.toordinal() if day else 0, first[p.chunk.source])
 
     return [p for _, p in sorted(enumerate(passages), key=key)]
 
@@ -377,6 +380,7 @@ def other_reports(
     # no 30 against an answer that calls the 12 missing.
     in_quote = _attribute(own.quote, at) or counts
     names = [a for a in anchors(question) if a.kind == "name"]
+    years = {a.number for a in anchors(question) if a.kind == "year"}
     besides = {_value(m) for m in _figures(own.quote, asked)} - {figure}
     limited = bool(_LIMIT.search(own.quote, 0, at.start()))  # the answer gives a limit itself
     candidates: list[tuple[Evidence, re.Match[str], str, str]] = []  # with what each counts
@@ -390,9 +394,11 @@ def other_reports(
         itself, follows = is_cited(e), e is after
         if e.source == own.source and not (itself or follows):
             continue  # the article's own story of how a figure changed is not a disagreement
-        held = Vocabulary.of(f"{e.title} {e.text}").words
-        if not (itself or follows) and not all(a.words & held for a in names):
+        report = Vocabulary.of(f"{e.title} {e.text}")
+        if not (itself or follows) and not all(a.words & report.words for a in names):
             continue  # about another place or event (one word of each name will do)
+        if not (itself or follows) and years - report.numbers - {(e.meta.date or "")[:4]}:
+            continue  # another year's event: the year asked is neither in it nor its date
         for i, m in enumerate(_figures(e.text, asked)):  # each that may count the same thing
             other, other_unit = _attribute(e.text, m), _unit(e.text, m)
             if _value(m) == figure or _other_year(e, asked):

@@ -107,3 +107,34 @@ def test_the_dev_sets_ship_mixed_like_real_use():
     unanswerable = sum(not i.answerable for i in items)
     assert plain / len(items) >= 0.6 and 0.15 <= unanswerable / len(items) <= 0.25
     assert kinds.count("followup") >= 10 and kinds.count("paraphrase") >= 30
+
+
+@pytest.mark.slow
+def test_a_dev_run_shows_progress_and_goes_on_where_it_was_stopped(
+    tmp_path: Path, settings, monkeypatch
+):
+    from qa import devrun
+
+    lines = (DEVSETS / "seeds_mixed_dev_qa.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "tiny_dev_qa.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    (tmp_path / "seeds").symlink_to(DEVSETS / "seeds", target_is_directory=True)
+    monkeypatch.setattr(devrun, "DEVSETS", tmp_path)
+    monkeypatch.setattr(devrun, "SETS", {"tiny_dev_qa.jsonl": "seeds"})
+    run_settings = dataclasses.replace(settings, cache_dir=tmp_path / "cache")
+    said: list[str] = []
+
+    def stop_after_one(line: str) -> None:
+        said.append(line)
+        if line.startswith("[1/2]"):
+            raise KeyboardInterrupt  # the person stops it
+
+    with pytest.raises(KeyboardInterrupt):
+        devrun.run(run_settings, stop_after_one)
+    said.clear()
+    results = devrun.run(run_settings, said.append)["tiny_dev_qa.jsonl"]
+    asked = [line for line in said if line.startswith("[")]
+    assert len(asked) == 1 and asked[0].startswith("[2/2]")  # the first was kept
+    assert [r.id for r in results] == ["smd01", "smd02"] and all(r.signals for r in results)
+    said.clear()
+    devrun.run(run_settings, said.append, fresh=True)
+    assert [line[:5] for line in said if line.startswith("[")] == ["[1/2]", "[2/2]"]

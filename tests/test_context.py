@@ -51,3 +51,35 @@ def test_a_question_about_the_latest_state_reads_the_newest_report(tmp_path, set
     excerpts = qa.retrieve("How many people have died in the Karsa Province earthquake so far?")
     newest = [p for p in excerpts if p.chunk.source == "rep_07_karsa_quake_rescue.txt"]
     assert any("31 people had been killed" in p.chunk.text for p in newest)
+
+
+def test_a_latest_question_about_one_years_event_reads_that_events_reports_first(
+    tmp_path, settings
+):
+    """Newer reports count only among those about the event asked: a question about the 2023
+    Dravik quake is not updated by a 2025 article about another quake, though it is newer and
+    matches the question's words as well."""
+    from qa import QA
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    stories = {
+        "dravik_first.txt": ("2023-05-01", "Quake kills 9 in Dravik", "killed nine people"),
+        "dravik_update.txt": ("2023-05-03", "Dravik quake toll rises to 14", "killed 14 people"),
+        "orsk_2025.txt": ("2025-02-11", "Earthquake toll rises to 30", "killed 30 people"),
+    }
+    for name, (date, title, said) in stories.items():
+        town = "Orsk" if "orsk" in name else "Dravik"
+        (folder / name).write_text(
+            f"---\ntitle: {title}\ndate: {date}\n---\n{title}\n\nThe earthquake that struck "
+            f"{town} has {said}, officials said, as rescuers searched collapsed homes.\n",
+            encoding="utf-8",
+        )
+    qa = QA(folder, tmp_path / "index", settings)
+    excerpts = qa.retrieve("What is the latest death toll of the 2023 Dravik earthquake?")
+    order = list(dict.fromkeys(p.chunk.source for p in excerpts))
+    assert order[:2] == ["dravik_update.txt", "dravik_first.txt"]
+    assert qa.retriever.about("the 2023 Dravik earthquake", set(order)) == {
+        "dravik_first.txt",
+        "dravik_update.txt",
+    }

@@ -312,21 +312,22 @@ def test_dated_question_files_name_the_dates_of_their_reports(name: str):
         assert set(i.dates) == (published if i.kind in ("latest", "conflict") else set()), i.id
 
 
-# The bar (qa.metrics.BAR) is not met on every metric yet. Until it is, CI holds the seed dev
-# set, run through the real pipeline with the packaged calibrator, to the figures measured on it
-# (README, "Answer quality"), less about one question of slack, so quality cannot silently
-# regress; raise these as the pipeline improves. One set keeps CI's clock: the others are
-# measured with `python -m qa eval` (docs/quality.md).
+# The bar (qa.metrics.BAR) is not met on every metric yet. Until it is, CI holds the mixed seed
+# dev set (the packaged calibrator's, qa/devsets/), run through the real pipeline with the
+# packaged calibrator, to the figures measured on it (README, "Answer quality"), less about one
+# question of slack, so quality cannot silently regress; raise these as the pipeline improves.
+# One set keeps CI's clock: the others are measured with `python -m qa eval` (docs/quality.md).
 FLOORS: dict[str, dict[str, tuple[str, float]]] = {
-    # Measured: answered_precision 1.000, coverage 0.333, abstention 1.000, answer_in_quote
-    # 1.000, retrieval_hit 1.000.
-    "dev_qa.jsonl": {
-        "answered_precision": (">=", 0.95),
-        "coverage": (">=", 0.31),
-        "abstention_rate": (">=", 0.93),
-        "answer_in_quote": (">=", 0.95),
+    # Measured: answered_precision 1.000, coverage 0.312, shown_right 0.656, abstention 1.000,
+    # answer_in_quote 1.000, retrieval_hit 0.969 (40 questions, 32 answerable).
+    "seeds_mixed_dev_qa.jsonl": {
+        "answered_precision": (">=", 0.90),
+        "coverage": (">=", 0.28),
+        "shown_right": (">=", 0.62),
+        "abstention_rate": (">=", 0.87),
+        "answer_in_quote": (">=", 0.90),
         "quote_validity": (">=", 1.00),
-        "retrieval_hit": (">=", 0.98),
+        "retrieval_hit": (">=", 0.96),
     },
 }
 
@@ -334,12 +335,12 @@ FLOORS: dict[str, dict[str, tuple[str, float]]] = {
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_dev_sets_hold_the_quality_floor(name: str, settings, tmp_path_factory):
-    """Each development set through the real pipeline; llama.cpp pinned to one instruction set
-    and greedy decoding keep its answers the same on every machine of this kind."""
+    """Each development set through the real pipeline; the engine's one build for every CPU of
+    this kind and greedy decoding keep its answers the same on every machine."""
     from qa import QA
 
-    qa = QA(SETS[name], tmp_path_factory.mktemp("eval-index"), settings)
-    results, figures = evaluate(qa, load_items(DATA / name))
+    qa = QA(SEEDS, tmp_path_factory.mktemp("eval-index"), settings)
+    results, figures = evaluate(qa, load_items(DEVSETS / name))
     report = "\n".join([*map(result_line, results), "", summary_table(figures)])
     print(report)
     print("\n".join(f"below the issue's bar: {miss}" for miss in below_bar(figures)))

@@ -273,3 +273,28 @@ def test_an_annotated_page_gives_the_items_title_date_and_link_where_it_lacks_th
     assert own.meta.title == "Storm damage in Halvik" and own.meta.date == DATES[1]
     newer = convert(annotate(page(1), "", None, "", "2026-03-09"), "p.html")
     assert newer.meta.date == "2026-03-09"
+
+
+def test_the_articles_tab_follows_lists_polls_and_unfollows_feeds(site, qa: QA):
+    from gradio_client import Client
+
+    from benchmarks.load import free_port
+    from qa.ui import build_app, launch
+
+    url, handler = site
+    app = build_app(qa)
+    port = free_port()
+    launch(app, qa, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        said = client.predict(f"{url}/rss.xml", api_name="/add_link")[0]
+        assert "Following the feed" in said and "3 new pages" in said
+        handler.count = 4
+        said, *_, feeds, _ = client.predict(api_name="/poll_feeds")
+        assert "1 new page" in said
+        assert feeds["data"][0][:3] == [f"{url}/rss.xml", "Valley News", 4]
+        said, *_ = client.predict(f"{url}/rss.xml", False, api_name="/unfollow")
+        assert "its articles are kept" in said and qa.feeds.list() == []
+        assert len(qa.articles()) == 4
+    finally:
+        app.close()

@@ -220,3 +220,45 @@ def test_a_pdf_report_is_answered_with_a_verbatim_quote_and_its_page(tmp_path: P
     text = next(a for a in load_articles(folder)[0]).text
     assert citation.source == "safety-report.pdf" and citation.page == 3
     assert text[citation.start : citation.end] == citation.quote and "3.2 million" in citation.quote
+
+
+def test_hostile_pdfs_uploaded_or_fetched_are_refused_and_nothing_else_is_lost(
+    tmp_path: Path, settings
+):
+    import dataclasses
+
+    from qa import QA
+    from qa.library import ArticleRejected
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "story.txt").write_text("A title\n\nSomething happened in Lenmouth on Monday.\n")
+    small = dataclasses.replace(settings, max_pdf_bytes=600_000)
+    qa = QA(folder, tmp_path / "index", small)
+    hostile = {
+        "locked.pdf": (_pdf(REPORT, password=("o", "secret")), "needs a password"),
+        "bomb.pdf": (_bomb(), "holds more compressed data"),
+        "huge.pdf": (_photographed(tmp_path), "over the 0.572205 MB limit"),
+        "notes.pdf": (b"%PDF-1.7 broken", "not a readable PDF"),
+    }
+    for name, (data, why) in hostile.items():
+        with pytest.raises(ArticleRejected, match=why):
+            qa.add_article(name, data)
+    assert [a.source for a in qa.articles()] == ["story.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["story.txt"]
+    added = qa.add_article("report.pdf", _pdf(REPORT, title="Annual safety report"))
+    assert added.title == "Annual safety report" and added.date == "2026-03-09"
+
+
+def test_a_sentence_running_on_to_the_next_page_reads_whole():
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.cell(0, 6, "Harbour works to begin in May", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, "The authority said the new breakwater would be built with its inter-")
+    pdf.add_page()
+    pdf.cell(0, 6, "national partners and finished by the end of the following year.")
+    converted = convert_pdf(bytes(pdf.output()), "works.pdf")
+    assert "with its international partners and finished" in converted.text
+    second = converted.meta.pages[1]
+    assert converted.text[second:].startswith("national partners")

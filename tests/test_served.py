@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from qa.ui import build_app, launch
 from qa.ui.render import plain_answer
 
 ROOT = Path(__file__).resolve().parent.parent
+KEY = "a-key-for-the-tests"  # the reader server requires it
 SEEDS = ROOT / "seeds"
 QUESTIONS = [
     "What share of global GDP do APEC economies account for?",  # confident
@@ -41,6 +43,7 @@ def reader_server():
     process = subprocess.Popen(
         [sys.executable, "-m", "qa", "serve", "--port", str(port)],
         cwd=ROOT,
+        env={**os.environ, "QA_READER_API_KEY": KEY},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -61,7 +64,7 @@ def reader_server():
 
 
 def _served(settings, tmp_path: Path, url: str, **changes) -> QA:
-    served = dataclasses.replace(settings, reader_url=url, **changes)
+    served = dataclasses.replace(settings, reader_url=url, **{"reader_api_key": KEY, **changes})
     return QA(SEEDS, tmp_path / "index", served)
 
 
@@ -79,6 +82,10 @@ def test_a_reader_server_answers_as_the_engine_in_process(seed_qa, reader_server
     assert over_http == in_process
     assert [g for g, _, _ in in_process][:2] == ["confident", "unsure"]
     assert served.answerer.notes == []
+    keyless = _served(seed_qa.settings, tmp_path / "other", reader_server, reader_api_key="")
+    refused = keyless.answer(QUESTIONS[0])
+    assert refused.reason == "reader_unavailable" and "HTTP 401" in refused.text
+    assert "QA_READER_API_KEY" in refused.text and reader_server in refused.text
 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
@@ -103,7 +110,10 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
             self._send(500, json.dumps({"error": {"message": "out of memory"}}).encode())
             return
         body.pop("logprobs", None), body.pop("top_logprobs", None)
-        reply = httpx.post(f"{self.upstream}/chat/completions", json=body, timeout=120)
+        headers = {"Authorization": f"Bearer {KEY}"}
+        reply = httpx.post(
+            f"{self.upstream}/chat/completions", json=body, headers=headers, timeout=120
+        )
         if not body.get("stream"):
             data = reply.json()
             for choice in data.get("choices", []):

@@ -127,15 +127,17 @@ def convert_pdf(data: bytes, source: str) -> Converted:
         )
     title = " ".join(str(getattr(info, "title", None) or "").split())
     first = next(p for p in by_page if p)
-    if not title and len(first[0]) <= 150:
-        title = first[0]
+    if not title:  # the first line when it is short enough for one, else the file's name
+        title = first[0] if len(first[0]) <= 150 else re.sub(r"[-_]+", " ", source[:-4]).strip()
     if first[0] == title:
         first.pop(0)
     text, starts = title, []
     for paragraphs in by_page:
-        if paragraphs and text and not _END.search(text) and paragraphs[0][:1].islower():
-            starts.append(len(text) + 1)  # the sentence runs on from the page before
-            text += " " + paragraphs.pop(0)
+        if starts and paragraphs and not _END.search(text) and paragraphs[0][:1].islower():
+            # The sentence runs on from the page before (a word may be hyphenated across).
+            text = text[:-1] if _HYPHENATED.search(text) else text + " "
+            starts.append(len(text))
+            text += paragraphs.pop(0)
         else:
             starts.append(len(text) + 2)
         for paragraph in paragraphs:

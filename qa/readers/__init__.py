@@ -71,6 +71,8 @@ def shared_reader(settings: Settings, progress: Callable[[str], None] | None = N
         reader_backend(settings),
         settings.reader_model,
         settings.reader_url,
+        settings.reader_api_key,
+        settings.reader_timeout,
         settings.reader_dtype,
         settings.cache_dir,
         settings.threads,

@@ -37,9 +37,10 @@ class HttpConnection:
         """Check that the server answers, and whether it is llama.cpp's (grammars and its
         request options work only there: its `/props` says so)."""
         try:
-            self._client.get("/models").raise_for_status()
+            response = self._client.get("/models")
         except httpx.HTTPError as exc:
             raise ReaderUnavailable(f"{self.where} is not answering: {_why(exc)}") from exc
+        _raise_for_status(response, self.where)
         root = self.url.removesuffix("/v1")
         try:
             props = self._client.get(f"{root}/props", timeout=5.0)
@@ -98,6 +99,8 @@ def _raise_for_status(response: httpx.Response, where: str) -> None:
         detail = _message(response.json())
     except ValueError:
         detail = response.text[:300]
+    if response.status_code in (401, 403):
+        detail += " (check QA_READER_API_KEY)"
     raise ReaderUnavailable(f"{where} answered HTTP {response.status_code}: {detail}")
 
 
