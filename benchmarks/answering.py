@@ -16,6 +16,7 @@ beforehand (an earlier run or start does it).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -170,6 +171,9 @@ def main() -> None:
     print(machine.describe(), flush=True)
     results: dict[str, dict[str, float]] = {}
     landed = None
+    if args.landed != "none" and not importlib.util.find_spec("llama_cpp"):
+        print(f"note: {args.landed} runs on llama-cpp-python, which is not installed here: its")
+        print("column is its fallback, transformers (build llama-cpp-python as it says)")
     if args.landed != "none":
         landed = in_landed(
             args.landed, "answering.landed_pipeline", str(args.questions), str(args.limit)

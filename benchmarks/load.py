@@ -147,6 +147,7 @@ def measure(count: int, url: str | None = None) -> dict[str, object]:
     started here (whose memory is then this process's)."""
     items = [i for i in load_items(ROOT / "tests/data/dev_qa.jsonl") if not i.history]
     questions = [i.question for i in items[:count]]
+    started_here = url is None
     if url is None:
         qa = QA(ROOT / "seeds", tempfile.mkdtemp(prefix="load-index-"))
         app = build_app(qa)
@@ -166,8 +167,9 @@ def measure(count: int, url: str | None = None) -> dict[str, object]:
     figures["answers_pending_then"] = pending
     busy = max((r.total_s for r in replies), default=0.0)
     figures["answers_per_minute"] = 60 * figures["answered"] / busy if busy else 0.0
-    figures["peak_memory_mb"] = memory.peak / 2**20
-    figures["memory_after_mb"] = memory.now / 2**20
+    if started_here:  # the server's memory is this process's
+        figures["peak_memory_mb"] = memory.peak / 2**20
+        figures["memory_after_mb"] = memory.now / 2**20
     figures["replies"] = [asdict(r) for r in replies]
     return figures
 

@@ -37,7 +37,7 @@ from gradio_client import Client
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import Memory, free_port, reply_text  # noqa: E402
+from benchmarks.load import Memory, free_port, percentile, reply_text  # noqa: E402
 from qa import QA, Settings, machine  # noqa: E402
 from qa.evaluation import load_items  # noqa: E402
 from qa.ui import build_app, launch  # noqa: E402
@@ -162,8 +162,7 @@ def window(replies: list[Reply], start: float, end: float) -> list[Reply]:
 
 
 def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
+    return percentile(values, 0.95)
 
 
 def run(minutes: float, users: int, feed_every: float, remove_every: float) -> dict[str, object]:

@@ -10,6 +10,7 @@ import sys
 from . import commands, evaluation
 from .library import ArticleRejected
 from .models import ModelUnavailable
+from .readers import ReaderUnavailable
 from .settings import SettingError
 
 
@@ -93,7 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         return args.func(args)
-    except (ModelUnavailable, FileNotFoundError, evaluation.EvalFileError, SettingError) as exc:
+    except (
+        ModelUnavailable,
+        FileNotFoundError,
+        evaluation.EvalFileError,
+        SettingError,
+        ReaderUnavailable,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ArticleRejected as exc:  # a feed to remove that is not followed, say

@@ -5,6 +5,7 @@ that can fail says why in `Answer.reason`."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 import time
@@ -23,6 +24,8 @@ from .prompts import answer_messages, declined, extract_messages
 from .readers import DeclineGate, Reader, ReaderUnavailable, TokenProbabilities
 from .settings import Settings
 from .verification import support_probability
+
+log = logging.getLogger(__name__)
 
 NOT_COVERED = "The articles don't cover this: I found nothing in them that answers the question."
 UNSUPPORTED = (
@@ -196,20 +199,24 @@ class Answerer:
         return drafted, tokens.values
 
     def _extract(self, drafted: Answer) -> Answer | None:
-        """The second pass: the reader copies the answer words out of the passages (a
-        `CopyConstraint`), and that span is grounded and gated like any draft. None where the
-        backend cannot constrain its output."""
+        """The second pass: the reader copies the answer words out of the passages (held to
+        them by the reader's copy constraint), and that span is grounded and gated like any
+        draft. None where the reader cannot constrain its output, or the pass failed."""
         passages = drafted.passages
         constraint = self.reader.copy_constraint("\n".join(p.chunk.text for p in passages))
         if constraint is None:
             return None
         tokens = TokenProbabilities()
         messages = extract_messages(drafted.standalone_question, passages)
-        span = "".join(
-            self.reader.stream(
-                messages, self.settings.max_span_tokens, tokens=tokens, constraint=constraint
-            )
-        ).strip()
+        try:
+            span = "".join(
+                self.reader.stream(
+                    messages, self.settings.max_span_tokens, tokens=tokens, constraint=constraint
+                )
+            ).strip()
+        except ReaderUnavailable as exc:  # the first pass's answer stands
+            log.warning("The copying second pass failed: %s", exc)
+            return None
         if not span or len(tokens.values) >= self.settings.max_span_tokens:
             return None  # nothing, or a run of text that never ended: no phrase answers it
         return self._finish(dataclasses.replace(drafted, reply=span), tokens.values, True)

@@ -80,11 +80,17 @@ def find(settings: Settings) -> Choice:
             if key.get("reader") != identity:
                 continue
             if key.get("code") == digest:
-                return Choice(Calibrator.load(path), path)
+                try:
+                    return Choice(Calibrator.load(path), path)
+                except (KeyError, ValueError, TypeError):  # damaged: fit another
+                    pass
             stale = stale or path
     name = packaged_name(settings.reader_model) or settings.reader_model
     if stale is not None:
-        why = f"the calibrator for {name} ({stale}) was fitted for other prompts or signals"
+        why = (
+            f"the calibrator for {name} ({stale}) was fitted for other prompts or signals, "
+            "or cannot be read"
+        )
     else:
         why = f"no calibrator has been fitted for the reader {name}"
     return Choice(

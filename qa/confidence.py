@@ -155,7 +155,7 @@ class Calibrator:
 
     @classmethod
     def load(cls, path: str | Path) -> Calibrator | None:
-        """The calibrator saved at `path`; None when there is none (every draft is shown)."""
+        """The calibrator saved at `path`; None when there is no such file."""
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:

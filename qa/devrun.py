@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .calibrators import code_digest, reader_identity
 from .documents import load_articles
-from .evaluation import ItemResult, load_items, score
+from .evaluation import ItemResult, load_items, score, unavailable
 from .settings import Settings
 
 DEVSETS = Path(__file__).with_name("devsets")
@@ -57,7 +57,14 @@ def run(
 ) -> dict[str, list[ItemResult]]:
     """Every dev set's results with the configured reader, asking only what is not saved."""
     from .pipeline import QA
+    from .readers import ReaderUnavailable, shared_reader
 
+    reader = shared_reader(settings, say)
+    reader.warm_up()
+    if not reader.scores:
+        raise ReaderUnavailable(
+            f"{reader.notes[0]} A calibrator reads those probabilities: none can be fitted."
+        )
     work = run_dir(settings)
     work.mkdir(parents=True, exist_ok=True)
     keep_all = dataclasses.replace(settings, min_confidence=0.0, min_unsure=0.0)
@@ -83,6 +90,7 @@ def run(
                 texts = {a.source: a.text for a in loaded}
             started = time.perf_counter()
             answer = qa.answer(item.question, item.history or None)
+            unavailable(answer)  # not saved: asked again when the run goes on
             elapsed = time.perf_counter() - started
             done[item.id] = result = score(item, answer, texts, elapsed)
             with open(saved, "a", encoding="utf-8") as out:

@@ -216,6 +216,14 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
     )
 
 
+def unavailable(answer: Answer) -> None:
+    """A reader that could not answer stops an evaluation: its answer is no result."""
+    if answer.reason == "reader_unavailable":
+        from .readers import ReaderUnavailable
+
+        raise ReaderUnavailable(answer.text)
+
+
 def evaluate(
     qa, items: list[EvalItem], on_result: Callable[[ItemResult], None] | None = None
 ) -> tuple[list[ItemResult], dict[str, float | int | None]]:
@@ -227,6 +235,7 @@ def evaluate(
     for item in items:
         started = time.perf_counter()
         answer = qa.answer(item.question, item.history or None)
+        unavailable(answer)
         result = score(item, answer, texts, time.perf_counter() - started)
         results.append(result)
         if on_result:

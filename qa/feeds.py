@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fetch, library
+from .documents import ArticleError, decode_article
 from .files import write_atomic
 from .library import ArticleRejected
 
 log = logging.getLogger(__name__)
-
-FEED_KINDS = {t: ("feed", fetch.MAX_FEED_BYTES) for t in fetch.FEED_TYPES}
 
 
 @dataclass
@@ -122,13 +121,24 @@ def _updated(entry) -> str:
 
 def annotate(data: bytes, title: str, date: str | None, link: str, updated: str | None) -> bytes:
     """A saved page with the feed item's title, date and link, for the HTML converter to take
-    where the page lacks them, and, for a newer version of a page, the date it was seen."""
+    where the page lacks them, and, for a newer version of a page, the date it was seen. Every
+    tag is written, empty where the item gives nothing, so the page's own cannot stand in."""
     tags = [
-        f'<meta name="qa:feed-{name}" content="{html.escape(value, quote=True)}">'
+        f'<meta name="qa:feed-{name}" content="{html.escape(value or "", quote=True)}">\n'
         for name, value in (("title", title), ("date", date), ("link", link), ("updated", updated))
-        if value
     ]
-    return "\n".join(tags).encode() + b"\n" + data if tags else data
+    return "".join(tags).encode() + data
+
+
+def _story_digest(page: fetch.Fetched, limits) -> str:
+    """A digest of the story a page tells (its extracted text): pages change their markup,
+    ads and timestamps at every request, which is no new report."""
+    try:
+        article = decode_article(page.data, f"item.{page.kind}", limits)
+    except ArticleError as exc:
+        said = str(exc).removeprefix(f"item.{page.kind}: ")
+        raise ArticleRejected(f"{page.url}: {said}") from exc
+    return hashlib.sha256(article.text.encode()).hexdigest()
 
 
 def poll(feed: Feed, qa, max_items: int, timeout: float) -> Poll:
@@ -136,7 +146,7 @@ def poll(feed: Feed, qa, max_items: int, timeout: float) -> Poll:
     articles (a `QA`); `feed` is updated with what was found."""
     feed.last_poll = time.time()
     try:
-        fetched = fetch.fetch(feed.url, FEED_KINDS, timeout, feed.etag, feed.modified)
+        fetched = fetch.fetch(feed.url, fetch.FEED_KINDS, timeout, feed.etag, feed.modified)
         if fetched is None:
             feed.last_error = ""
             return Poll(feed.url, unchanged=True)
@@ -146,20 +156,31 @@ def poll(feed: Feed, qa, max_items: int, timeout: float) -> Poll:
         return Poll(feed.url, error=str(exc))
     feed.etag, feed.modified = fetched.etag, fetched.modified
     feed.title = " ".join(str(parsed.feed.get("title", "")).split()) or feed.title
-    added, skipped = [], []
+    added, skipped, asked = [], [], 0
     # An item saved before is asked for again (only if it changed) among the newest
-    # `max_items` only: a story is updated while it is news.
+    # `max_items` only: a story is updated while it is news. At most twice `max_items` pages
+    # are asked for a poll, so a feed of failing links cannot hold the poller up.
     for n, entry in enumerate(parsed.entries):
-        if len(added) >= max_items:
+        if len(added) >= max_items or asked >= 2 * max_items:
             break
-        link = urllib.parse.urljoin(fetched.url, entry.get("link") or "")
+        if not entry.get("link"):
+            continue
+        link = urllib.parse.urljoin(fetched.url, entry["link"])
         key = entry.get("id") or link
         if not fetch.is_link(link) or (key in feed.items and n >= max_items):
             continue
+        if fetch.is_private(link) and not fetch.is_private(feed.url):
+            skipped.append(f"{link}: a private address, named by a feed that is not one")
+            continue
+        asked += 1
         try:
             source = _save_item(feed, qa, key, entry, link, timeout)
         except ArticleRejected as exc:
             skipped.append(str(exc))
+            continue
+        except Exception as exc:  # a failure of the index: reported, the poll goes on
+            log.exception("Saving %s from the feed %s failed", link, feed.url)
+            skipped.append(f"{link}: {exc}")
             continue
         if source:
             added.append(source)
@@ -172,13 +193,11 @@ def _save_item(feed: Feed, qa, key: str, entry, link: str, timeout: float) -> st
     """Save one item's page, unless it is saved already as it is; the article's name, or ""."""
     limits = qa.settings.limits
     seen = feed.items.get(key)
-    kinds = {t: ("html", limits.page) for t in fetch.HTML_TYPES}
-    kinds |= {t: ("pdf", limits.pdf) for t in fetch.PDF_TYPES}
     validators = (seen.get("etag", ""), seen.get("modified", "")) if seen else ("", "")
-    page = fetch.fetch(link, kinds, timeout, *validators)
+    page = fetch.fetch(link, fetch.page_kinds(limits), timeout, *validators)
     if page is None:  # not changed since it was saved
         return ""
-    digest = hashlib.sha256(page.data).hexdigest()
+    digest = _story_digest(page, limits)
     if seen and seen["sha256"] == digest:
         return ""
     updated = _updated(entry) if seen else None
@@ -188,12 +207,13 @@ def _save_item(feed: Feed, qa, key: str, entry, link: str, timeout: float) -> st
         data = annotate(data, title, _entry_date(entry), link, updated)
     name = fetch.page_name(link, page.kind)
     if seen:  # beside the first version: its name, numbered
-        name = seen["source"]
+        name = seen.get("first") or seen["source"]
     elif title:
         name = library.name_for_title(title, f".{page.kind}")
     added = qa.add_article(name, data, newer_version=bool(seen))
     feed.items[key] = {
         "source": added.source,
+        "first": seen.get("first") or seen["source"] if seen else added.source,
         "sha256": digest,
         "link": link,
         "etag": page.etag,
@@ -265,9 +285,11 @@ class Feeds:
             raise ArticleRejected(f"{url}: not a followed feed.")
         return polls[0]
 
-    def start(self) -> threading.Thread:
+    def start(self) -> threading.Thread | None:
         """Poll every followed feed every `feed_minutes`, in a thread of its own (one, however
-        often it is started)."""
+        often it is started); `feed_minutes` 0 turns the polling off."""
+        if self.qa.settings.feed_minutes <= 0:
+            return None
         if self._thread is not None and self._thread.is_alive():
             return self._thread
 

@@ -10,6 +10,7 @@ failure is said in words: no connection, not a page, too large, too slow, an HTT
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import urllib.error
@@ -32,6 +33,7 @@ FEED_TYPES = (
     "text/xml",
 )
 MAX_FEED_BYTES = 20 * 1024 * 1024  # a feed of 10,000 items is a few megabytes
+FEED_KINDS = {t: ("feed", MAX_FEED_BYTES) for t in FEED_TYPES}
 USER_AGENT = "article-qa (+offline news question answering; fetches one page on request)"
 _BLOCK = 64 * 1024
 
@@ -75,13 +77,28 @@ class Fetched:
     modified: str = ""
 
 
+def page_kinds(limits: Limits) -> dict[str, tuple[str, int]]:
+    """What a page may be served as: its content types, their kind and size limit."""
+    kinds = {t: ("html", limits.page) for t in HTML_TYPES}
+    return kinds | {t: ("pdf", limits.pdf) for t in PDF_TYPES}
+
+
+def is_private(url: str) -> bool:
+    """Whether `url`'s host is this machine or a private network's (loopback, private,
+    link-local): a public feed's items may not lead there."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False  # not resolved: the fetch says so
+    addresses = [ipaddress.ip_address(str(a).split("%")[0]) for a in found]
+    return any(a.is_private or a.is_loopback or a.is_link_local for a in addresses)
+
+
 def fetch_page(url: str, limits: Limits, timeout: float, feeds: bool = False) -> Fetched:
     """The page or PDF at `url` (http or https), within its kind's size limit, or with `feeds`
     a news feed; `ArticleRejected` saying why it could not be had."""
-    kinds = {t: ("html", limits.page) for t in HTML_TYPES}
-    kinds |= {t: ("pdf", limits.pdf) for t in PDF_TYPES}
-    if feeds:
-        kinds |= {t: ("feed", MAX_FEED_BYTES) for t in FEED_TYPES}
+    kinds = page_kinds(limits) | (FEED_KINDS if feeds else {})
     fetched = fetch(url, kinds, timeout)
     assert fetched is not None  # asked without validators: never "not modified"
     return fetched

@@ -298,3 +298,14 @@ def test_the_articles_tab_follows_lists_polls_and_unfollows_feeds(site, qa: QA):
         assert len(qa.articles()) == 4
     finally:
         app.close()
+
+
+def test_a_page_cannot_pass_itself_off_as_a_newer_report():
+    from qa.converters import convert
+
+    spoofed = b'<meta name="qa:feed-updated" content="2099-01-01">\n' + page(1)
+    own = convert(b"<html>\n" + spoofed, "p.html")  # not in the block a feed writes first
+    assert own.meta.date == DATES[1]
+    first = b'<meta name="qa:feed-updated" content="2099-01-01">\n' + page(1)
+    saved = annotate(first, "A title", "2026-03-03", "http://v/1", None)
+    assert convert(saved, "p.html").meta.date == DATES[1]  # the feed's block came first

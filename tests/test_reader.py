@@ -71,7 +71,7 @@ def test_the_backend_follows_the_model_kind():
     assert isinstance(make_reader(served), ServedReader)
     forced = Settings.from_env(reader_backend="transformers", reader_url="")
     assert isinstance(make_reader(forced), TransformersReader)
-    with pytest.raises(ValueError, match="Unknown reader backend"):
+    with pytest.raises(ValueError, match="unknown reader backend"):
         make_reader(Settings.from_env(reader_backend="onnx", reader_url=""))
 
 

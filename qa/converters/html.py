@@ -87,13 +87,19 @@ def _date(document, lines: list[str]) -> str | None:
     )
 
 
-# What a page saved from a news feed carries from its item (feeds.annotate): taken where the
-# page lacks it, and "updated", the date a newer version of a page was seen, over the page's.
-_FEED = re.compile(r'<meta name="qa:feed-(title|date|link|updated)" content="([^"]*)">')
+# What a page saved from a news feed carries from its item (feeds.annotate), in lines before the
+# page itself: taken where the page lacks it, and "updated", the date a newer version of a page
+# was seen, over the page's. A page's own tags of that name, anywhere after, count for nothing.
+_FEED = re.compile(r'<meta name="qa:feed-(title|date|link|updated)" content="([^"]*)">\n')
 
 
 def _from_feed(markup: str) -> dict[str, str]:
-    return {k: html.unescape(v) for k, v in _FEED.findall(markup[:4096])}
+    found: dict[str, str] = {}
+    at = 0
+    while m := _FEED.match(markup, at):
+        found.setdefault(m.group(1), html.unescape(m.group(2)))
+        at = m.end()
+    return {k: v for k, v in found.items() if v}
 
 
 def convert_html(data: bytes, source: str) -> Converted:

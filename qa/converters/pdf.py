@@ -19,22 +19,34 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from .meta import ArticleError, ArticleMeta, Converted, dated_line
 
 MAX_PAGES = 2000  # more pages than this is no article
 MAX_CHARS = 5_000_000  # nor is more text than this
 _PAGE_NUMBER = re.compile(
-    r"^\W*(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?\W*$|^\W*[ivxlc]{1,6}\W*$", re.IGNORECASE
+    r"^\W*(?:page\s+)?(?:\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?"
+    r"|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))\W*$",
+    re.IGNORECASE,
 )
 _END = re.compile(r"[.!?:;\"”’)]$")
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
 
 
-def _pages(data: bytes, source: str) -> tuple[list[str], object]:
-    """Each page's text, and the document's metadata."""
+@dataclass(frozen=True)
+class _About:
+    """What the document's metadata says of it."""
+
+    title: str = ""
+    author: str = ""
+    date: str | None = None
+
+
+def _pages(data: bytes, source: str) -> tuple[list[str], _About]:
+    """Each page's text, and what the document's metadata says of it."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
+    from pypdf.errors import DependencyError, LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -51,7 +63,7 @@ def _pages(data: bytes, source: str) -> tuple[list[str], object]:
             total += len(pages[-1])
             if total > MAX_CHARS:
                 raise ArticleError(f"{source}: more than {MAX_CHARS:,} characters of text")
-        return pages, reader.metadata
+        return pages, _about(reader.metadata)
     except ArticleError:
         raise
     except LimitReachedError as exc:
@@ -60,8 +72,21 @@ def _pages(data: bytes, source: str) -> tuple[list[str], object]:
         ) from exc
     except DependencyError as exc:
         raise ArticleError(f"{source}: cannot be decrypted here ({exc})") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise ArticleError(f"{source}: not a readable PDF ({exc})") from exc
+    except Exception as exc:  # a malformed file fails in many ways
+        raise ArticleError(f"{source}: not a readable PDF ({exc or type(exc).__name__})") from exc
+
+
+def _about(info) -> _About:
+    """The metadata's title, author and creation date, where it gives readable ones."""
+    if info is None:
+        return _About()
+    title = " ".join(str(info.title or "").split())
+    author = " ".join(str(info.author or "").split())
+    try:
+        created = info.creation_date
+    except (ValueError, TypeError):  # a malformed date string
+        created = None
+    return _About(title, author, created.date().isoformat() if created else None)
 
 
 def _shape(line: str) -> str:
@@ -125,7 +150,7 @@ def convert_pdf(data: bytes, source: str) -> Converted:
             f"{source}: the PDF has no text layer (a scan, or images only); run it through "
             "OCR and add the result"
         )
-    title = " ".join(str(getattr(info, "title", None) or "").split())
+    title = info.title
     first = next(p for p in by_page if p)
     if not title:  # the first line when it is short enough for one, else the file's name
         title = first[0] if len(first[0]) <= 150 else re.sub(r"[-_]+", " ", source[:-4]).strip()
@@ -145,17 +170,8 @@ def convert_pdf(data: bytes, source: str) -> Converted:
     lines = [p for ps in by_page for p in ps][:5]
     meta = ArticleMeta(
         title=title,
-        date=_created(info) or next(filter(None, map(dated_line, lines)), None),
-        author=" ".join(str(getattr(info, "author", None) or "").split()),
+        date=info.date or next(filter(None, map(dated_line, lines)), None),
+        author=info.author,
         pages=tuple(min(s, len(text)) for s in starts),
     )
     return Converted(text + "\n", meta, body_start=len(title) + 1)
-
-
-def _created(info) -> str | None:
-    """The creation date the metadata gives, where it gives a readable one."""
-    try:
-        created = getattr(info, "creation_date", None)
-    except (ValueError, TypeError):  # a malformed date string
-        return None
-    return created.date().isoformat() if created else None

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 
 from ..models import PACKAGED_READERS
-from ..settings import Settings
+from ..settings import SettingError, Settings
 from .base import Reader
 from .connection import ReaderUnavailable
 from .hf import TransformersReader
@@ -54,8 +54,9 @@ _BACKENDS: dict[str, type[Reader]] = {
 def make_reader(settings: Settings, progress: Callable[[str], None] | None = None) -> Reader:
     backend = reader_backend(settings)
     if backend not in _BACKENDS:
-        raise ValueError(
-            f"Unknown reader backend {backend!r}: use one of auto, engine, transformers."
+        raise SettingError(
+            f"QA_READER_BACKEND={backend!r}: unknown reader backend; use one of auto, engine, "
+            "transformers."
         )
     return _BACKENDS[backend](settings, progress)
 

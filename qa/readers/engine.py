@@ -10,7 +10,7 @@ Two engine settings make an answer independent of what was asked before it: flas
 off and no repacked weights. With either on, the state kept from an earlier prompt changes how
 the rest is batched, and that changes the sums enough to flip a greedy answer near a tie; with
 both off, only a prompt read in full from the cache differs (its last token is read alone), and
-`ServedReader` never asks for that.
+`ServedReader` never asks for that for a greedy reply.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 
@@ -47,7 +48,8 @@ def start_engine(
     api_key: str = "",
 ):
     """An `xllamacpp.Server` over `gguf`, loaded and listening on `host:port` (0: any free
-    port); `settings.reader_slots` questions are read at once."""
+    port) for clients with `api_key` (none: a random one); `settings.reader_slots` questions
+    are read at once."""
     try:
         import xllamacpp
     except ImportError as exc:
@@ -68,8 +70,9 @@ def start_engine(
     params.cache_ram_mib = 0  # no prompts kept aside in memory: only each slot's own
     params.hostnames = [host]
     params.port = port
-    if api_key:
-        params.api_keys = [api_key]
+    # The engine always listens; in process nobody is meant to reach it, so it takes a key
+    # nobody knows.
+    params.api_keys = [api_key or secrets.token_hex(16)]
     params.verbosity = -1  # the engine's log stays quiet; errors come back in the replies
     try:
         return xllamacpp.Server(params)

@@ -12,7 +12,7 @@ import numpy as np
 
 
 def probabilities(scores) -> np.ndarray:
-    """The softmax of one row of logits, from either backend (a torch row batch or numpy)."""
+    """The softmax of one row of logits (a torch row batch or a numpy vector)."""
     row = np.asarray(scores.float() if hasattr(scores, "float") else scores, np.float64)
     row = np.exp(row.reshape(-1) - row.max())
     return row / row.sum()
@@ -25,7 +25,7 @@ class DeclineGate:
     `threshold`; otherwise that start is barred and the model answers. The probability is kept
     (and reported per question by `python -m qa eval --json`), so the threshold can be chosen
     from data rather than left to the greedy pick. One gate per generation; it works on the
-    logits of either backend (a torch row batch or a numpy vector).
+    logits a hook is handed (a torch row batch or a numpy vector).
     """
 
     def __init__(self, threshold: float):

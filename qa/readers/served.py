@@ -24,18 +24,17 @@ from collections.abc import Iterator
 from ..models import packaged_name, reader_gguf
 from ..prompts import NOT_FOUND
 from .base import Reader
-from .connection import HttpConnection
+from .connection import HttpConnection, ReaderUnavailable
 from .hooks import DeclineGate, TokenProbabilities
 
 TOP = 20  # alternatives per token: the most the OpenAI API gives
 # Stripped first tokens that start NOT FOUND ("NOT", " NOT", ...): a tokenizer's split of it.
-_DECLINE_STARTS = {NOT_FOUND[:n] for n in range(2, len(NOT_FOUND) + 1)}
+_DECLINE_STARTS = {NOT_FOUND[:n] for n in range(3, len(NOT_FOUND) + 1)}
 
 
 class CopySpan:
     """The second pass's constraint for a served reader: a grammar that admits only a span of
-    `source` that starts at a word and ends after one (never across a line), as
-    `hooks.CopyConstraint` does token by token for transformers."""
+    `source` that starts at a word and ends after one (never across a line)."""
 
     def __init__(self, source: str):
         self.source = source
@@ -54,8 +53,15 @@ class CopySpan:
         return False
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _literal(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # a GBNF string literal is JSON's
+    """`text` as a GBNF string literal: quotes, backslashes and control characters escaped."""
+    escaped = "".join(
+        _ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 else ch) for ch in text
+    )
+    return f'"{escaped}"'
 
 
 def copy_grammar(source: str) -> str:
@@ -101,7 +107,11 @@ class ServedReader(Reader):
         s = self.settings
         if s.reader_url:
             connection = HttpConnection(s.reader_url, s.reader_api_key, s.reader_timeout)
-            connection.probe()
+            try:
+                connection.probe()
+            except ReaderUnavailable:
+                connection.close()
+                raise
             self.connection = connection
             self.model = packaged_name(s.reader_model) or s.reader_model
             # One token, to learn whether the server gives logprobs (and knows the model).
@@ -181,12 +191,12 @@ class ServedReader(Reader):
                 self.timings = chunk.get("timings") or self.timings
                 choice = (chunk.get("choices") or [{}])[0]
                 text = (choice.get("delta") or {}).get("content") or ""
-                entries = (choice.get("logprobs") or {}).get("content") or []
+                entries = _entries(choice)
                 if "logprobs" in options:
                     self.logprobs = self.logprobs or bool(entries)
                 if first and entries and gate is not None:
                     first = False
-                    start = self._decide(gate, entries[0])
+                    start = self._decide(gate, entries[0], self.connection.llama)
                     if start is not None:  # declined, or NOT FOUND barred: not this reply
                         chunks.close()
                         yield from self._restart(messages, start, limit, gate, tokens)
@@ -206,14 +216,15 @@ class ServedReader(Reader):
         finally:
             chunks.close()
 
-    def _decide(self, gate: DeclineGate, entry: dict) -> dict | None:
+    def _decide(self, gate: DeclineGate, entry: dict, prefill: bool = True) -> dict | None:
         """The decline decision on the first token: None to go on with the reply as it is;
-        else the token the reply must start with instead (NOT FOUND, or the best other one)."""
+        else the token the reply must start with instead (NOT FOUND, or, where the server can
+        go on from a prefilled reply, the best other one)."""
         top = entry.get("top_logprobs") or [entry]
         gate.probability = sum(_p(t) for t in top if _declines(t.get("token", "")))
         if gate.probability >= gate.threshold:
             return {"token": NOT_FOUND, "logprob": 0.0}
-        if not _declines(entry.get("token", "")):
+        if not _declines(entry.get("token", "")) or not prefill:
             return None
         return next((t for t in top if not _declines(t.get("token", ""))), {"token": ""})
 
@@ -240,7 +251,7 @@ class ServedReader(Reader):
         for chunk in self.connection.stream(self._body(prefilled, limit - 1, **options)):
             choice = (chunk.get("choices") or [{}])[0]
             if tokens is not None:
-                entries = (choice.get("logprobs") or {}).get("content") or []
+                entries = _entries(choice)
                 tokens.values.extend(_p(e) for e in entries)
             if text := (choice.get("delta") or {}).get("content"):
                 yield text
@@ -271,7 +282,7 @@ class ServedReader(Reader):
         body = self._body(messages, 1, logprobs=True, top_logprobs=TOP, cache_prompt=True)
         reply = self.connection.chat(body)
         choice = (reply.get("choices") or [{}])[0]
-        entries = (choice.get("logprobs") or {}).get("content") or []
+        entries = _entries(choice)
         if not entries:  # no probabilities: the greedy word decides
             return 1.0 if _content(reply).strip().lower().startswith("yes") else 0.0
         top = entries[0].get("top_logprobs") or [entries[0]]
@@ -279,6 +290,11 @@ class ServedReader(Reader):
         yes = sum(p for word, p in said if word == "yes")
         no = sum(p for word, p in said if word == "no")
         return yes / (yes + no) if yes + no > 0 else 0.5
+
+
+def _entries(choice: dict) -> list[dict]:
+    """A reply's (or chunk's) tokens with their probabilities; empty without logprobs."""
+    return (choice.get("logprobs") or {}).get("content") or []
 
 
 def _p(entry: dict) -> float:
