@@ -44,13 +44,17 @@ def reader_identity(settings: Settings) -> str:
 
 
 def code_digest() -> str:
-    """A digest of what a draft's signals are made of: the reader's prompts and the signal
-    code. A change to either makes every calibrator fitted before it stale."""
+    """A digest of what a draft's signals are made of: the reader's prompts, the signal code,
+    and how the served reader reads the first token's P(NOT FOUND). A change to any makes
+    every calibrator fitted before it stale."""
+    from .readers.served import ServedReader
+
     parts = [
         prompts.SYSTEM_PROMPT,
         prompts.INSTRUCTION,
         prompts.EXTRACT_INSTRUCTION,
         inspect.getsource(confidence.signals),
+        inspect.getsource(ServedReader._decide),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 

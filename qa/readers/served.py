@@ -219,7 +219,9 @@ class ServedReader(Reader):
     def _decide(self, gate: DeclineGate, entry: dict, prefill: bool = True) -> dict | None:
         """The decline decision on the first token: None to go on with the reply as it is;
         else the token the reply must start with instead (NOT FOUND, or, where the server can
-        go on from a prefilled reply, the best other one)."""
+        go on from a prefilled reply, the best other one). P(NOT FOUND) is summed over the
+        token's `TOP` alternatives: where none starts NOT FOUND it counts as 0 (the decline
+        signal's floor, 1e-6), as it is then below the last one's, far under any threshold."""
         top = entry.get("top_logprobs") or [entry]
         gate.probability = sum(_p(t) for t in top if _declines(t.get("token", "")))
         if gate.probability >= gate.threshold:
