@@ -21,7 +21,9 @@ their first and last fifths.
 from __future__ import annotations
 
 import argparse
+import html
 import json
+import re
 import shutil
 import statistics
 import sys
@@ -116,10 +118,9 @@ def _indexed(qa: QA) -> set[str]:
         return set(qa.index.articles)
 
 
-def _sources(html: str) -> set[str]:
-    import re
-
-    return set(re.findall(r"<code>([^<]+)</code>", html))
+def _sources(page: str) -> set[str]:
+    """The article names a reply's citations show (as HTML: `_` may come escaped)."""
+    return {html.unescape(name) for name in re.findall(r"<code>([^<]+)</code>", page)}
 
 
 def user(
@@ -142,15 +143,15 @@ def user(
         asked = time.monotonic()
         reply = Reply(question, asked - start, 0.0)
         try:
-            html = str(client.predict(question, [], api_name="/chat"))
+            page = str(client.predict(question, [], api_name="/chat"))
             reply.seconds = time.monotonic() - asked
-            text = reply_text(html)
+            text = reply_text(page)
             later = _indexed(qa)
             others = [q for q, e in expected.items() if q != question and e == text]
             if text != expected[question] and others:
                 reply.ok, reply.problem = False, f"mixed up with {others[0]!r}"
-            elif not _sources(html) <= present | later:
-                reply.ok, reply.problem = False, f"cites {sorted(_sources(html) - present)}"
+            elif not _sources(page) <= present | later:
+                reply.ok, reply.problem = False, f"cites {sorted(_sources(page) - present)}"
         except Exception as exc:
             reply.seconds, reply.ok, reply.problem = time.monotonic() - asked, False, repr(exc)
         with soak.lock:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -265,7 +264,7 @@ class Answerer:
             if self.reports and timeline.asks_figure(question):
                 wider = self.reports(question)
             drafted = timeline.dated(question, drafted, self.embedder, wider)
-        confident, unsure = self.thresholds()
+        confident, unsure = self.calibration.thresholds(self.settings)
         if (confidence if confidence is not None else 0.0) >= confident:
             return drafted
         if confidence is None or confidence >= unsure:
@@ -276,19 +275,6 @@ class Answerer:
                 draft=drafted.text,
             )
         return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
-
-    def thresholds(self) -> tuple[float, float]:
-        """The confidence a draft needs to be stated, and to be shown as unsure. Without a
-        calibrator for this reader a draft is never stated, only shown as unsure (unless
-        `min_confidence` is set: 0 states every cited draft)."""
-        s, calibrator = self.settings, self.calibrator
-        confident = s.min_confidence
-        if confident < 0:
-            confident = calibrator.threshold if calibrator else math.inf
-        unsure = s.min_unsure
-        if unsure < 0:
-            unsure = calibrator.unsure_threshold if calibrator else 0.0
-        return confident, min(unsure, confident)
 
     def _judge(
         self,

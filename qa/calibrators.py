@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,19 @@ class Choice:
     calibrator: Calibrator | None
     path: Path | None
     note: str = ""
+
+    def thresholds(self, settings: Settings) -> tuple[float, float]:
+        """The confidence a draft needs to be stated, and to be shown as unsure. Without a
+        calibrator for this reader a draft is never stated, only shown as unsure (unless
+        `min_confidence` is set: 0 states every cited draft)."""
+        calibrator = self.calibrator
+        confident = settings.min_confidence
+        if confident < 0:
+            confident = calibrator.threshold if calibrator else math.inf
+        unsure = settings.min_unsure
+        if unsure < 0:
+            unsure = calibrator.unsure_threshold if calibrator else 0.0
+        return confident, min(unsure, confident)
 
 
 def find(settings: Settings) -> Choice:

@@ -165,6 +165,8 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
     f1 = max((token_f1(answer.text, g) for g in item.answers), default=0.0) if answered else 0.0
     draft = answer.draft or ("" if answer.abstained else answer.text)
     context = " ".join(p.chunk.text for p in answer.passages) if read else ""
+    quoted = any(contains_answer(c.quote, item.answers) for c in answer.citations)
+    in_reply = item.answerable and contains_answer(answer.reply, item.answers)
     return ItemResult(
         id=item.id,
         question=item.question,
@@ -185,11 +187,7 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
         support_probability=answer.support_probability,
         reply=answer.reply,
         kind=item.kind,
-        answer_in_quote=(
-            any(contains_answer(c.quote, item.answers) for c in answer.citations)
-            if correct
-            else None
-        ),
+        answer_in_quote=quoted if correct else None,
         answer_in_context=contains_answer(context, item.answers) if item.answerable else None,
         confidence=answer.confidence,
         draft_correct=item.answerable and contains_answer(draft, item.answers),
@@ -197,22 +195,10 @@ def score(item: EvalItem, answer: Answer, texts: dict[str, str], latency: float)
         grade=answer.grade,
         standalone_question=answer.standalone_question,
         quotes=[c.quote for c in answer.citations],
-        unsupported_right=answer.reason == "unsupported"
-        and item.answerable
-        and contains_answer(answer.reply, item.answers),
-        unsure_quote_right=(
-            any(contains_answer(c.quote, item.answers) for c in answer.citations)
-            if answer.grade == "unsure" and item.answerable
-            else None
-        ),
-        dropped_right=answer.reason in ("unsupported", "restated")
-        and item.answerable
-        and contains_answer(answer.reply, item.answers),
-        quote_right=(
-            any(contains_answer(c.quote, item.answers) for c in answer.citations)
-            if answer.citations and item.answerable
-            else None
-        ),
+        unsupported_right=answer.reason == "unsupported" and in_reply,
+        unsure_quote_right=quoted if answer.grade == "unsure" and item.answerable else None,
+        dropped_right=answer.reason in ("unsupported", "restated") and in_reply,
+        quote_right=quoted if answer.citations and item.answerable else None,
     )
 
 

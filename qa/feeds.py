@@ -1,15 +1,13 @@
 """News feeds followed: RSS and Atom (read with feedparser), each new item's page fetched
 through the add-by-link path (its size, type and timeout limits) and saved into the articles
-folder like a page added by link.
+folder like a page added by link, with the item's title, date and link where the page lacks them.
 
-The followed feeds live in a small JSON file beside the index (`feeds.json`, written
-atomically), with what each poll found: when, how many pages it saved, its last error, the
-validators to ask the feed again only if it changed (ETag, Last-Modified), and each item seen
-with the digest of its page as saved. An item already saved is not added twice; an item whose
-page changed since (a story updated with a new toll) is saved again beside the first, dated as
-the newer report, which is what "latest" answers read. A page saved from a feed carries the
-item's title, date and link for the HTML converter where the page lacks them (`annotate`).
-A feed or page that fails is reported and tried again at the next poll; nothing else stops.
+The followed feeds live in `feeds.json` beside the index (written atomically) with what each poll
+found: when, pages saved, the last error, the validators that ask the feed again only if it changed
+(ETag, Last-Modified), and each item seen with the digest of its story. An item already saved is
+not added twice; one whose story changed (a new toll) is saved again beside the first, dated as the
+newer report, which "latest" answers read. A feed or page that fails is reported and tried again
+at the next poll; nothing else stops.
 """
 
 from __future__ import annotations

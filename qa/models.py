@@ -188,13 +188,13 @@ def _convert_packaged_reader(name: str, target: Path, progress: Progress) -> Non
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
     try:
         progress("Preparing the reader model the first time: dequantizing (about a minute)...")
-        folder, name = str(gguf.parent), gguf.name
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        folder, file = str(gguf.parent), gguf.name
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=file)
         quantized = AutoModelForCausalLM.from_pretrained(
-            folder, gguf_file=name, dtype=torch.float32
+            folder, gguf_file=file, dtype=torch.float32
         )
         # A GGUF-loaded model refuses save_pretrained: copy its weights into a fresh one.
-        config = AutoConfig.from_pretrained(folder, gguf_file=name)
+        config = AutoConfig.from_pretrained(folder, gguf_file=file)
         config.dtype = torch.bfloat16
         state = quantized.state_dict()
         del quantized
@@ -209,7 +209,7 @@ def _convert_packaged_reader(name: str, target: Path, progress: Progress) -> Non
         fresh.save_pretrained(str(out), safe_serialization=True)
         tokenizer.save_pretrained(str(out))
         (out / "SOURCE.json").write_text(
-            json.dumps({"gguf_sha256": PACKAGED_READERS[name].sha256, "gguf": gguf.name})
+            json.dumps({"gguf_sha256": PACKAGED_READERS[name].sha256, "gguf": file})
         )
         if target.exists():
             shutil.rmtree(target)

@@ -25,7 +25,7 @@ RUNS = {
     "pages": ([], "| mean body F1 |"),
     "search": (["--sizes", "1000", "--rebuild"], "| ivf |"),
     # Two minutes of four users, a feed adding an article a minute, a removal after 90 s.
-    "soak": (["--minutes", "2", "--feed-every", "60", "--remove-every", "90"], "| answers |"),
+    "soak": (["--minutes", "2", "--feed-every", "60", "--remove-every", "90"], "| errors | 0 |"),
     "startup_and_latency": (["--limit", "1"], "| answer_p50_s |"),
     "stores": (["--sizes", "1000"], "| store |"),
 }

@@ -161,7 +161,8 @@ class ServedReader(Reader):
     def _kept(self, messages: list[dict[str, str]]) -> bool:
         """Whether the server may start from its kept state of this prompt: not when it read
         this very prompt just now, since then it would read only its last token again, alone,
-        and that rounds differently from reading it with the rest (see engine.py)."""
+        and that rounds differently from reading it with the rest (see engine.py). Every
+        request passes through here, so that what the server read last is known."""
         key = json.dumps(messages)
         with self._recent_lock:
             repeat = key in self._recent
@@ -247,6 +248,7 @@ class ServedReader(Reader):
         if tokens is not None:
             tokens.values.append(_p(start) / max(1e-12, 1 - gate.probability))
         prefilled = [*messages, {"role": "assistant", "content": text}]
+        self._kept(prefilled)
         options = {"cache_prompt": True}
         if tokens is not None:
             options |= {"logprobs": True, "top_logprobs": TOP}
@@ -271,6 +273,7 @@ class ServedReader(Reader):
     ) -> list[str]:
         self.warm_up()
         limit = max_new_tokens or self.settings.max_new_tokens
+        self._kept(messages)  # sampled replies may start from the kept state; a greedy one not
         replies = []
         for seed in range(count):  # one request each: servers differ on `n`
             body = self._body(
@@ -281,6 +284,7 @@ class ServedReader(Reader):
 
     def yes_probability(self, messages: list[dict[str, str]]) -> float:
         self.warm_up()
+        self._kept(messages)  # one token's probability: the kept state may serve
         body = self._body(messages, 1, logprobs=True, top_logprobs=TOP, cache_prompt=True)
         reply = self.connection.chat(body)
         choice = (reply.get("choices") or [{}])[0]

@@ -154,7 +154,14 @@ def articles_tab(qa: QA, status_line: gr.Markdown, status: Status, app: gr.Block
     )
     upload, add_files_btn, link, add_link_btn, title, text, add_text_btn = _adding(qa)
     with gr.Row():
-        picked = gr.Dropdown(label="Remove articles", multiselect=True, scale=4, elem_id="picked")
+        # Typed names are allowed: an API caller has no session whose choices were loaded.
+        picked = gr.Dropdown(
+            label="Remove articles",
+            multiselect=True,
+            allow_custom_value=True,
+            scale=4,
+            elem_id="picked",
+        )
         remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
     with gr.Row(visible=False, elem_id="confirm-row") as confirm_row:
         yes = gr.Button("Yes, delete them", variant="stop", elem_id="confirm-remove")

@@ -70,7 +70,7 @@ def feeds_section(qa: QA, tables: list, articles: Callable[[str], tuple]) -> Non
         wrap=True,
     )
     with gr.Row():
-        picked = gr.Dropdown(label="Feed", scale=3, elem_id="picked-feed")
+        picked = gr.Dropdown(label="Feed", allow_custom_value=True, scale=3, elem_id="picked-feed")
         delete = gr.Checkbox(label="Also delete its articles", scale=1, elem_id="feed-articles")
         remove_btn = gr.Button("Stop following", variant="stop", scale=1, elem_id="unfollow")
         poll_btn = gr.Button("Poll now", scale=1, elem_id="poll-feeds")
