@@ -19,7 +19,7 @@ from qa.readers import (
     make_reader,
     reader_backend,
 )
-from qa.readers.served import copy_grammar
+from qa.readers.grammar import copy_grammar
 
 
 def test_declines_are_recognised():

@@ -13,9 +13,10 @@ from ..models import PACKAGED_READERS
 from ..settings import SettingError, Settings
 from .base import Reader
 from .connection import ReaderUnavailable
+from .grammar import CopySpan
 from .hf import TransformersReader
 from .hooks import DeclineGate, TokenProbabilities, YesNoProbe
-from .served import CopySpan, ServedReader
+from .served import ServedReader
 
 __all__ = [
     "CopySpan",
