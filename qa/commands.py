@@ -95,6 +95,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _qa(args)
+    qa.load_reader_aside()  # while the index is brought up to date
     history = [tuple(pair.split("|||", 1)) for pair in args.history or []]
     printed = False
     for update in qa.stream(args.question, history):  # type: ignore[arg-type]

@@ -82,8 +82,31 @@ class QA:
 
     def warm_up(self) -> None:
         """Load everything now rather than on the first question."""
+        loaded = self.load_reader_aside()
         self.refresh()
-        self.reader.warm_up()
+        loaded()
+
+    def load_reader_aside(self) -> Callable[[], None]:
+        """Start loading the reader in another thread, alongside indexing: assembling the model
+        waits on the disk while the embedder's start waits on Python. Returns a function that
+        waits for it and raises what failed."""
+        failed: list[Exception] = []
+
+        def load() -> None:
+            try:
+                self.reader.warm_up()
+            except Exception as exc:  # raised by `loaded`, in the thread that waits
+                failed.append(exc)
+
+        thread = threading.Thread(target=load, daemon=True, name="reader-load")
+        thread.start()
+
+        def loaded() -> None:
+            thread.join()
+            if failed:
+                raise failed[0]
+
+        return loaded
 
     def articles(self) -> list[IndexedArticle]:
         """What the index holds, in file-name order."""

@@ -152,3 +152,20 @@ def test_a_reply_that_restates_the_question_gets_a_second_extractive_pass(seed_q
     assert result.reply.strip() in " ".join(p.chunk.text for p in result.passages)  # copied
     assert "Wang Qishan" in result.citations[0].quote
     _assert_verbatim(seed_qa, result)
+
+
+def test_warm_up_indexes_while_the_reader_loads_and_raises_its_failure(
+    articles_dir: Path, tmp_path: Path
+):
+    """The reader loads in another thread alongside indexing; a reader that cannot load fails
+    the warm-up with its own message once the index is built."""
+    from qa import Settings
+    from qa.models import ModelUnavailable
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + bytes(range(256)) * 8)
+    settings = Settings.from_env(reader_model=str(broken), reader_url="")
+    qa = QA(articles_dir, tmp_path / "index", settings, progress=lambda _: None)
+    with pytest.raises(ModelUnavailable, match="Cannot load the reader model"):
+        qa.warm_up()
+    assert len(qa.index.articles) == len(list(articles_dir.iterdir()))

@@ -36,9 +36,10 @@ class WarmUp:
 
     def _run(self) -> None:
         try:
+            loaded = self.qa.load_reader_aside()
             self.qa.refresh()
             self.indexed = True
-            self.qa.reader.warm_up()
+            loaded()
         except ReaderUnavailable as exc:  # each question tries the server again
             self.reader_error = str(exc)
         except Exception as exc:
