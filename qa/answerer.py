@@ -264,7 +264,7 @@ class Answerer:
             if self.reports and timeline.asks_figure(question):
                 wider = self.reports(question)
             drafted = timeline.dated(question, drafted, self.embedder, wider)
-        confident, unsure = self.calibration.thresholds(self.settings)
+        confident, unsure = self.thresholds()
         if (confidence if confidence is not None else 0.0) >= confident:
             return drafted
         if confidence is None or confidence >= unsure:
@@ -275,6 +275,10 @@ class Answerer:
                 draft=drafted.text,
             )
         return _withheld(drafted, UNSURE, "low_confidence", draft=drafted.text)
+
+    def thresholds(self) -> tuple[float, float]:
+        """The confidences a draft needs to be stated and to be shown as unsure, in effect."""
+        return self.calibration.thresholds(self.settings)
 
     def _judge(
         self,

@@ -4,6 +4,7 @@ index, add articles and follow feeds, answer, evaluate, fit a calibrator, serve 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -95,7 +96,15 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _qa(args)
-    qa.load_reader_aside()  # while the index is brought up to date
+    loaded = qa.load_reader_aside()  # while the index is brought up to date
+    try:
+        return _ask(qa, args)
+    finally:
+        with contextlib.suppress(Exception):  # a failure was the answer's to report
+            loaded()  # never exit mid-load: the model's assembly would be left half written
+
+
+def _ask(qa: QA, args: argparse.Namespace) -> int:
     history = [tuple(pair.split("|||", 1)) for pair in args.history or []]
     printed = False
     for update in qa.stream(args.question, history):  # type: ignore[arg-type]

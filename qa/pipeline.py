@@ -89,7 +89,10 @@ class QA:
     def load_reader_aside(self) -> Callable[[], None]:
         """Start loading the reader in another thread, alongside indexing: assembling the model
         waits on the disk while the embedder's start waits on Python. Returns a function that
-        waits for it and raises what failed."""
+        waits for it and raises what failed. A transformers model loads when that is called
+        instead: its loading swaps process-wide state that the embedder's loading uses too."""
+        if self.reader.backend != "served":
+            return self.reader.warm_up
         failed: list[Exception] = []
 
         def load() -> None:

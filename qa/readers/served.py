@@ -234,8 +234,8 @@ class ServedReader(Reader):
 
     def yes_probability(self, messages: list[dict[str, str]]) -> float:
         self.warm_up()
-        self._kept(messages)  # one token's probability: the kept state may serve
-        body = self._body(messages, 1, logprobs=True, top_logprobs=TOP, cache_prompt=True)
+        kept = self._kept(messages)
+        body = self._body(messages, 1, logprobs=True, top_logprobs=TOP, cache_prompt=kept)
         reply = self.connection.chat(body)
         choice = (reply.get("choices") or [{}])[0]
         entries = _entries(choice)

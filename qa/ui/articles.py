@@ -130,9 +130,11 @@ def confirm_removal(qa: QA, sources: list[str] | None):
     )
 
 
-def remove(qa: QA, status: Status, sources: list[str] | None):
+def remove(qa: QA, status: Status, sources: list[str] | str | None):
+    if isinstance(sources, str):  # one name, as an API caller may send it
+        sources = [sources]
     results = []
-    for source in sources or []:
+    for source in [name for name in sources or [] if isinstance(name, str)]:
         try:
             qa.remove_article(source)
             results.append(f"Removed {escape(source)}.")

@@ -46,7 +46,7 @@ def poll_now(qa: QA, articles: Callable):
 
 
 def unfollow(qa: QA, articles: Callable, url: str | None, delete: bool):
-    if not url:
+    if not url or not isinstance(url, str):
         return _shown(qa, articles, "Choose a feed first.")
     try:
         deleted = qa.feeds.remove(url, delete)
