@@ -64,13 +64,27 @@ NUMBER_WORDS = {w: str(n) for n, w in enumerate(_UNITS.split(" ")) if n != 1} | 
     w: str(10 * n) for n, w in enumerate(_TENS.split(" "), 3)
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_DIGITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+# "eighty-one" is 81; "1.2 million" is 1200000, as "1,200,000" is.
+_COMPOUND = re.compile(rf"\b(twenty|{_TENS.replace(' ', '|')})[- ]({'|'.join(_DIGITS)})\b", re.I)
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|bn)\b", re.I)
+_SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
 
 
 def numbers(text: str) -> set[str]:
-    """The numbers in `text`, in digits without thousands separators: "1,394" and "three"
-    are "1394" and "3"."""
+    """The numbers in `text`, in digits without thousands separators: "1,394", "three",
+    "eighty-one" and "1.2 million" are "1394", "3", "81" and "1200000"."""
+    text = _scaled(text)
     found = {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
+    for m in _COMPOUND.finditer(text):
+        found.add(str(int(NUMBER_WORDS[m[1].lower()]) + _DIGITS.index(m[2].lower()) + 1))
+    text = _COMPOUND.sub(" ", text)
     return found | {NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)}
+
+
+def _scaled(text: str) -> str:
+    """`text` with "1.2 million" written "1200000"."""
+    return _SCALED.sub(lambda m: str(round(float(m[1]) * _SCALE[m[2].lower()])), text)
 
 
 def _canonical(words: list[str]) -> list[str]:
@@ -107,7 +121,7 @@ def anchors(question: str) -> list[Anchor]:
         first = normalize(text.split()[0]).strip(".,")
         kind = "date" if first in MONTHS or first in WEEKDAYS else "name"
         found.setdefault((kind, text.lower()), Anchor(text, kind, key))
-    for m in _NUMBER.finditer(question):
+    for m in _NUMBER.finditer(_scaled(question)):
         digits = m.group(0).replace(",", "").rstrip(".")
         kind = "year" if re.fullmatch(r"(1[89]|20)\d\d", digits) else "number"
         found.setdefault((kind, digits), Anchor(m.group(0), kind, frozenset(), digits))

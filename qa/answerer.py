@@ -20,6 +20,7 @@ from .embedding import Embedder
 from .followups import History, standalone_question
 from .grounding import GroundedSentence, cite, ground
 from .prompts import answer_messages, declined, extract_messages
+from .question import analysed
 from .readers import DeclineGate, Reader, ReaderUnavailable, TokenProbabilities
 from .settings import Settings
 from .verification import support_probability
@@ -261,7 +262,7 @@ class Answerer:
         if self.settings.dated_answers:
             question = drafted.standalone_question
             wider: list[Passage] = []
-            if self.reports and timeline.asks_figure(question):
+            if self.reports and analysed(question).figure:
                 wider = self.reports(question)
             drafted = timeline.dated(question, drafted, self.embedder, wider)
         confident, unsure = self.thresholds()

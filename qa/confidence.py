@@ -23,8 +23,8 @@ import numpy as np
 from .anchors import Vocabulary, anchors, other_nearer, weakest_level
 from .answers import Citation, Passage
 from .embedding import Embedder
+from .question import timeless
 from .text import strip_markers, terms
-from .timeline import timeless
 
 # What `signals` measures about every cited draft; the probes add theirs (probes.py).
 SIGNALS = (

@@ -21,6 +21,7 @@ import numpy as np
 from .answers import Passage
 from .chunking import Chunk
 from .embedding import Embedder
+from .question import analysed
 from .store import PassageStore
 from .text import Span, terms
 
@@ -89,7 +90,7 @@ def sentence_scores(question: str, texts: list[str], embedder: Embedder) -> np.n
     """How much each sentence bears on the question: the share of the question's words it
     holds, each weighted by how rare it is among these sentences (a name the question and one
     sentence share counts more than a word every sentence has), and its embedding similarity."""
-    asked = set(terms(question))
+    asked = set(analysed(question).terms)
     held = [asked & set(terms(t)) for t in texts]
     weight = {w: math.log(1 + len(texts) / (1 + sum(w in h for h in held))) for w in asked}
     total = sum(weight.values()) or 1.0

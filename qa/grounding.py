@@ -10,23 +10,30 @@ one was asked ("how many"); numbers the passages never mention count as unsuppor
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from .anchors import NUMBER_WORDS
 from .anchors import numbers as numbers_in
 from .answers import Citation, Passage
 from .converters import ArticleMeta
+from .days import dated_numbers, days_given
 from .embedding import Embedder
+from .question import analysed
 from .text import MARKER, Span, marker_numbers, name_terms, split_sentences, strip_markers, terms
 
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth"]
+_ORDINAL = rf"(?:(?:{'|'.join(_ORDINALS)}|last|same)\s+)?"
 # The reader sometimes names its sources ("According to Excerpt 2, ...", "The excerpt states
 # that ..."): that is a citation, not content, and its number is no fact to check.
 _ATTRIBUTION = re.compile(
     r"^\s*(?:(?:according to|as (?:stated|mentioned|noted|reported) in|based on|in|from)\s+"
-    r"(?:the\s+)?excerpts?(?:\s+\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*"
-    r"|the\s+excerpts?\s+(?:from\s+excerpt\s+\d+\s+)?(?:\d+\s+)?"
+    rf"(?:the\s+)?{_ORDINAL}excerpts?(?:\s+\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*"
+    rf"|the\s+{_ORDINAL}excerpts?\s+(?:from\s+excerpt\s+\d+\s+)?(?:\d+\s+)?"
     r"(?:indicates?|states?|says?|mentions?|shows?|suggests?|notes?|reports?)\s+(?:that\s+)?)",
     re.IGNORECASE,
 )
@@ -43,6 +50,11 @@ _QUANTITY = re.compile(
     r"fifty|hundred|thousand|million|billion|trillion|dozen|half|once|twice)\b",
     re.IGNORECASE,
 )
+# Terms that are (part of) a number: compared as numbers, not as words.
+_NUMERIC = re.compile(
+    r"\d+|" + "|".join(NUMBER_WORDS) + r"|thousand|million|billion|trillion|bn", re.IGNORECASE
+)
+Vector = npt.NDArray[np.float32]
 CITED_PASSAGE_BONUS = 0.05
 # Within this much of the best score, the sentence that itself holds most of the names and
 # numbers the answer adds (then most of its other added words) is cited: a neighbour can score
@@ -98,6 +110,8 @@ def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
         attribution = _ATTRIBUTION.match(sentence)
         if attribution:
             cited |= {int(n) for n in re.findall(r"\d+", attribution.group(0))}
+            said = attribution.group(0).lower().split()
+            cited |= {i for i, w in enumerate(_ORDINALS, 1) if w in said}
             rest = sentence[attribution.end() :]
             sentence = rest[:1].upper() + rest[1:]
         cited |= {int(m.group(1)) for m in _EXCERPT_REF.finditer(sentence)}
@@ -107,8 +121,9 @@ def answer_sentences(reply: str) -> list[tuple[str, set[int]]]:
     return result
 
 
-def _window_terms(evidence: list[Evidence], own_terms: list[set[str]]) -> list[set[str]]:
-    """Words of each sentence and its neighbours in the same passage: a fact often spans two."""
+def _windows(evidence: list[Evidence], own_terms: list[set[str]]) -> list[set[str]]:
+    """Words (or numbers) of each sentence and its neighbours in the same passage: a fact often
+    spans two."""
     windows = []
     for j, e in enumerate(evidence):
         near = [k for k in (j - 1, j, j + 1) if 0 <= k < len(evidence)]
@@ -118,23 +133,69 @@ def _window_terms(evidence: list[Evidence], own_terms: list[set[str]]) -> list[s
     return windows
 
 
+@dataclass(frozen=True)
+class _Passages:
+    """What the passages give: each sentence as evidence, with its words and numbers and its
+    neighbours'; each passage's numbers, and the days it gives (its date, "on Tuesday")."""
+
+    evidence: list[Evidence]
+    own_terms: list[set[str]]
+    window_terms: list[set[str]]
+    window_numbers: list[set[str]]
+    numbers: dict[int, set[str]]
+    days: dict[int, set[dt.date]]
+
+    @classmethod
+    def of(cls, passages: list[Passage]) -> _Passages:
+        evidence = evidence_sentences(passages)
+        own_terms = [set(terms(e.text)) | set(terms(e.title)) for e in evidence]
+        numbers = [numbers_in(e.text) for e in evidence]
+        chunks = {n: p.chunk for n, p in enumerate(passages, 1)}
+        return cls(
+            evidence, own_terms, _windows(evidence, own_terms), _windows(evidence, numbers),
+            {n: numbers_in(c.text) for n, c in chunks.items()},
+            {n: days_given(c.text, c.meta.date) for n, c in chunks.items()},
+        )  # fmt: skip
+
+    def scores(
+        self, sentence: str, novel: set[str], numbers: set[str], cited: set[int], similar: Vector
+    ) -> Vector:
+        """How well each sentence supports an answer sentence adding the words `novel` and
+        the `numbers`: the share of them its window gives (numbers compared as numbers: "81"
+        is "eighty-one", "$1.2 million" "1,200,000"), and its embedding `similar`ity; 0 where
+        its passage lacks a number the answer gives (a date it gives as "on Tuesday" counts)."""
+        dated = {n: dated_numbers(sentence, days) for n, days in self.days.items()}
+        words = {w for w in novel if not _NUMERIC.fullmatch(w)}
+        if not words and not numbers:
+            words = novel  # only numbers the question gives too: compared as words
+        scores = np.empty(len(self.evidence))
+        for j, e in enumerate(self.evidence):
+            found = len(words & self.window_terms[j])
+            found += len(numbers & (self.window_numbers[j] | dated[e.passage]))
+            score = 0.6 * found / (len(words) + len(numbers)) + 0.4 * float(similar[j])
+            if e.passage in cited:
+                score += CITED_PASSAGE_BONUS
+            if numbers - self.numbers[e.passage] - dated[e.passage]:
+                score = 0.0  # a number the passage never gives is not supported by it
+            scores[j] = score
+        return scores
+
+
 def ground(
     question: str, reply: str, passages: list[Passage], embedder: Embedder
 ) -> list[GroundedSentence]:
     """Score each answer sentence against all passage sentences and keep the best match."""
     sentences = answer_sentences(reply)
-    evidence = evidence_sentences(passages)
+    read = _Passages.of(passages)
+    evidence = read.evidence
     if not sentences or not evidence:
         return [GroundedSentence(s, None, 0.0) for s, _ in sentences]
-    passage_text = {n: p.chunk.text for n, p in enumerate(passages, 1)}
-    own_terms = [set(terms(e.text)) | set(terms(e.title)) for e in evidence]
-    window_terms = _window_terms(evidence, own_terms)
     vectors = embedder.encode(
         [f"{question} {s}" for s, _ in sentences] + [e.text for e in evidence]
     )
     answer_vecs, evidence_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
     similarity = answer_vecs @ evidence_vecs.T
-    asked = set(terms(question))
+    asked = set(analysed(question).terms)
     grounded = []
     for i, (sentence, cited) in enumerate(sentences):
         words = set(terms(sentence)) or set(terms(sentence, keep_stopwords=True))
@@ -144,23 +205,15 @@ def ground(
             grounded.append(GroundedSentence(sentence, None, 0.0, restates=True))
             continue
         # A number the question gave ("the 2017 quake") is no new fact to find in a passage.
-        numbers = numbers_in(sentence) - numbers_in(question)
-        scores = np.empty(len(evidence))
-        for j, e in enumerate(evidence):
-            coverage = len(novel & window_terms[j]) / len(novel)
-            score = 0.6 * coverage + 0.4 * float(similarity[i, j])
-            if e.passage in cited:
-                score += CITED_PASSAGE_BONUS
-            if numbers - numbers_in(passage_text[e.passage]):
-                score = 0.0  # a number the passage never gives is not supported by it
-            scores[j] = score
+        numbers = numbers_in(sentence) - analysed(question).numbers
+        scores = read.scores(sentence, novel, numbers, cited, similarity[i])
         top = float(scores.max())
         names = name_terms(sentence) & novel
         best = max(
             (j for j in range(len(evidence)) if scores[j] > 0 and scores[j] >= top - EXACT_MARGIN),
             key=lambda j: (
-                len(names & own_terms[j]),
-                len(novel & own_terms[j]),
+                len(names & read.own_terms[j]),
+                len(novel & read.own_terms[j]),
                 scores[j],
             ),
             default=int(np.argmax(scores)),

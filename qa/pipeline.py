@@ -22,6 +22,8 @@ from .confidence import Calibrator
 from .embedding import Embedder
 from .feeds import Feeds, Poll
 from .followups import History
+from .parse import PARSER
+from .question import analysed
 from .readers import shared_reader
 from .retrieval import Retriever
 from .settings import Settings
@@ -85,6 +87,7 @@ class QA:
         loaded = self.load_reader_aside()
         self.refresh()
         loaded()
+        PARSER.warm_up()  # reads what a figure counts (figures.py)
 
     def load_reader_aside(self) -> Callable[[], None]:
         """Start loading the reader in another thread, alongside indexing: assembling the model
@@ -149,7 +152,7 @@ class QA:
             s = self.settings
             # A question about the latest state reads from more passages, so that the newest
             # reports are among them even where older ones match its words better.
-            latest = s.dated_answers and timeline.asks_latest(question)
+            latest = s.dated_answers and analysed(question).latest
             passages = self.retriever.retrieve(question, s.wide_k if latest else s.top_k)
             newest = self._about(question, passages) if latest else None
             if latest and newest is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .answers import Passage
 from .prompts import answer_messages, declined
+from .question import analysed
 from .readers import Reader
 from .text import terms
 
@@ -23,7 +24,7 @@ def agreement(
     """Of `count` sampled replies: the share that give the draft's answer words, the number of
     distinct answers, and the share that decline."""
     samples = reader.samples(answer_messages(question, passages), count, max_new_tokens=32)
-    asked = set(terms(question))
+    asked = set(analysed(question).terms)
     key = frozenset(set(terms(reply)) - asked)
     keys = [frozenset(set(terms(s)) - asked) if not declined(s) else None for s in samples]
     same = sum(k is not None and bool(key) and len(k & key) >= 0.5 * len(key) for k in keys)

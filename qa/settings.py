@@ -40,6 +40,8 @@ class Settings:
     # `reader_url`, the name of the model the server is asked for.
     embed_model: str = "packaged:all-MiniLM-L6-v2"
     reader_model: str = "packaged:qwen2.5-coder-1.5b-instruct"
+    # The dependency parser that says what a figure counts: a spaCy pipeline's name or folder.
+    parser_model: str = "packaged:en_core_web_sm"
     # A reader server's OpenAI-compatible base URL (http://host:8080/v1: llama-server, Ollama,
     # vLLM, `python -m qa serve`); empty: the engine in this process (see readers/).
     reader_url: str = ""
@@ -65,7 +67,7 @@ class Settings:
     # the question (half as much lost the 1.5B reader answers it had: docs/quality.md).
     context_chars: int = 1800
     # Passages read for a latest-state question and searched for other reports of a figure:
-    # a newer or second report often matches the question's words less well (timeline.py).
+    # a newer or second report often matches the question's words less well (reports.py).
     wide_k: int = 16
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60

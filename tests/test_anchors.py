@@ -1,6 +1,6 @@
 """The question's anchors and the weakest-anchor check."""
 
-from qa.anchors import Vocabulary, anchors, weakest_level
+from qa.anchors import Vocabulary, anchors, numbers, weakest_level
 
 
 def _kinds(question: str) -> list[tuple[str, str]]:
@@ -34,6 +34,8 @@ def test_a_possessive_ends_a_name():
 def test_numbers_match_whatever_their_separators():
     text = Vocabulary.of("At least 1,394 people died; the 14.2 million figure was revised.")
     assert all(text.holds(a) for a in anchors("Were 1394 dead or $14.2 million spent?"))
+    assert numbers("Eighty-one, twenty two and 14,200,000") == {"81", "22", "14200000"}
+    assert numbers("$14.2 million, 3.5bn") == {"14200000", "3500000000"}
 
 
 def test_the_weakest_anchor_decides_the_level():

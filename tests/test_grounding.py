@@ -85,6 +85,9 @@ def test_the_readers_own_source_mentions_become_citation_hints():
     assert answer_sentences("The excerpt states that talks were held.") == [
         ("Talks were held.", set())
     ]
+    assert answer_sentences("According to the second excerpt, 31 were on board.") == [
+        ("31 were on board.", {2})
+    ]
 
 
 def _one_passage(text: str, title: str = "Bridge repairs") -> list:
@@ -106,3 +109,31 @@ def test_the_quote_is_the_sentence_that_states_the_answer(embedder):
     grounded = ground(q, "The repairs will cost $4.8 million.", _one_passage(text), embedder)
     _, (citation,) = cite(grounded, 0.5)
     assert "$4.8 million" in citation.quote
+
+
+def test_a_figure_grounds_whatever_its_formatting(embedder):
+    text = (
+        "The city approved the plan on Thursday. Eighty-one people were treated in hospital, "
+        "and the repairs will cost 1,200,000 dollars, the city said."
+    )
+    q = "How many people were treated in hospital, and what will the repairs cost?"
+    reply = "81 people were treated in hospital and the repairs will cost $1.2 million."
+    (grounded,) = ground(q, reply, _one_passage(text), embedder)
+    assert grounded.evidence is not None and grounded.support >= 0.5
+
+
+def test_a_date_the_article_gives_as_a_weekday_grounds(embedder):
+    """ "On Tuesday" in an article of Wednesday 12 June 2024 is 11 June 2024; another day is no
+    date the article gives."""
+    import dataclasses
+
+    from qa.converters import ArticleMeta
+
+    text = "A passenger ferry capsized on Lake Orrin on Tuesday night, killing at least 12 people."
+    (passage,) = _one_passage(text, "Ferry capsizes")
+    meta = ArticleMeta(date="2024-06-12")
+    passages = [dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, meta=meta))]
+    q = "On what date did the ferry capsize on Lake Orrin?"
+    for day, supported in (("June 11, 2024", True), ("11 June", True), ("June 14, 2024", False)):
+        (grounded,) = ground(q, f"The ferry capsized on {day}.", passages, embedder)
+        assert (grounded.support > 0) is supported, day
