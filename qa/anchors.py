@@ -65,16 +65,23 @@ NUMBER_WORDS = {w: str(n) for n, w in enumerate(_UNITS.split(" ")) if n != 1} | 
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _DIGITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-# "eighty-one" is 81; "1.2 million" is 1200000, as "1,200,000" is.
+# "eighty-one" is 81; "1.2 million", "$1.2m" and "1,200,000" are 1200000 ("m" only after a
+# currency sign: "a 5m wall" is metres).
 _COMPOUND = re.compile(rf"\b(twenty|{_TENS.replace(' ', '|')})[- ]({'|'.join(_DIGITS)})\b", re.I)
-_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|bn)\b", re.I)
-_SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
+_SCALED = re.compile(
+    rf"\b(\d+(?:\.\d+)?|{'|'.join(NUMBER_WORDS)})\s*(thousand|million|billion|trillion|bn)\b"
+    r"|(?<=[$£€])(\d+(?:\.\d+)?)(m|bn)\b",
+    re.IGNORECASE,
+)
+_SCALE = {"thousand": 10**3, "million": 10**6, "m": 10**6, "billion": 10**9, "bn": 10**9}
+_SCALE["trillion"] = 10**12
 
 
-def numbers(text: str) -> set[str]:
+def numbers(text: str, scaled: bool = True) -> set[str]:
     """The numbers in `text`, in digits without thousands separators: "1,394", "three",
-    "eighty-one" and "1.2 million" are "1394", "3", "81" and "1200000"."""
-    text = _scaled(text)
+    "eighty-one" and "1.2 million" are "1394", "3", "81" and "1200000" (or "1.2", not
+    `scaled`)."""
+    text = _scaled(text) if scaled else text
     found = {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
     for m in _COMPOUND.finditer(text):
         found.add(str(int(NUMBER_WORDS[m[1].lower()]) + _DIGITS.index(m[2].lower()) + 1))
@@ -83,8 +90,13 @@ def numbers(text: str) -> set[str]:
 
 
 def _scaled(text: str) -> str:
-    """`text` with "1.2 million" written "1200000"."""
-    return _SCALED.sub(lambda m: str(round(float(m[1]) * _SCALE[m[2].lower()])), text)
+    """`text` with "1.2 million", "two million" and "$1.2m" written in digits."""
+    return _SCALED.sub(_digits, text)
+
+
+def _digits(m: re.Match[str]) -> str:
+    number, scale = (m[1], m[2]) if m[1] else (m[3], m[4])
+    return str(round(float(NUMBER_WORDS.get(number.lower(), number)) * _SCALE[scale.lower()]))
 
 
 def _canonical(words: list[str]) -> list[str]:
@@ -121,9 +133,11 @@ def anchors(question: str) -> list[Anchor]:
         first = normalize(text.split()[0]).strip(".,")
         kind = "date" if first in MONTHS or first in WEEKDAYS else "name"
         found.setdefault((kind, text.lower()), Anchor(text, kind, key))
-    for m in _NUMBER.finditer(_scaled(question)):
+    for m in _NUMBER.finditer(question):
         digits = m.group(0).replace(",", "").rstrip(".")
-        kind = "year" if re.fullmatch(r"(1[89]|20)\d\d", digits) else "number"
+        scaled = _SCALED.match(question, m.start())  # "1.2 million" is 1200000
+        digits = _digits(scaled) if scaled else digits
+        kind = "year" if re.fullmatch(r"(1[89]|20)\d\d", m.group(0)) else "number"
         found.setdefault((kind, digits), Anchor(m.group(0), kind, frozenset(), digits))
     return list(found.values())
 

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from .anchors import MONTHS, WEEKDAYS
+from .text import split_sentences
 
 FUTURE = re.compile(
     r"\b(will|would|expected|due|next|plans?|planned|scheduled|is to|are to)\b", re.IGNORECASE
@@ -43,34 +44,42 @@ def resolve_day(word: str, published: dt.date, future: bool) -> dt.date:
     return published - dt.timedelta(days=(published.weekday() - target) % 7)
 
 
-# A date as written: "June 11", "11 June", "June 11, 2024", "11 June 2024".
-_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+# A date as written: "June 11", "11 June", "June 11, 2024", "11 June 2024" (the month with its
+# capital: "20 may have died" names no day).
+_MONTH_NAME = "|".join(m.capitalize() for m in sorted(MONTHS, key=len, reverse=True))
 _DATE = re.compile(
-    rf"\b(?:({_MONTH_NAME})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?|(\d{{1,2}})(?:st|nd|rd|th)?\s+"
-    rf"(?:of\s+)?({_MONTH_NAME})\b\.?)(?:,?\s+((?:19|20)\d\d))?",
-    re.IGNORECASE,
+    rf"\b(?:({_MONTH_NAME})\.?\s+(\d{{1,2}})(?!\d)(?:st|nd|rd|th)?|(\d{{1,2}})(?:st|nd|rd|th)?\s+"
+    rf"(?:of\s+)?({_MONTH_NAME})\b\.?)(?:,?\s+((?:19|20)\d\d)\b)?"
 )
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def days_given(text: str, published: str | None) -> set[dt.date]:
-    """The article's date and the days `text` names relative to it."""
+    """The article's date and the days its sentences name relative to it (a weekday looks
+    ahead in a sentence about what will happen)."""
     day = date_of(published)
     if day is None:
         return set()
-    words = {m.group(0) for m in RELATIVE.finditer(text)}  # a weekday may look back or ahead
-    return {day} | {resolve_day(w, day, ahead) for w in words for ahead in (False, True)}
+    given = {day}
+    for span in split_sentences(text):
+        sentence = text[span.start : span.end]
+        ahead = bool(FUTURE.search(sentence))
+        given |= {resolve_day(m.group(0), day, ahead) for m in RELATIVE.finditer(sentence)}
+    return given
 
 
-def dated_numbers(sentence: str, days: set[dt.date]) -> set[str]:
-    """The numbers of `sentence` that write one of `days` as a date ("June 11, 2024"), and a
-    year of theirs written alone."""
-    found = set()
-    for m in _DATE.finditer(sentence):
-        month, number = (m[1], m[2]) if m[1] else (m[4], m[3])
-        month = month.lower()[:3]
-        year = m[5]
-        for d in days:
-            if f"{d:%b}".lower() == month and d.day == int(number) and year in (None, str(d.year)):
-                found |= {number, str(d.year)} if year else {number}
+def undated(sentence: str, days: set[dt.date]) -> str:
+    """`sentence` without the dates it writes that are among `days` ("June 11, 2024"), and
+    without their years written alone: what is left must be found in the article as written."""
     years = {str(d.year) for d in days}
-    return found | {y for y in re.findall(r"\b(?:19|20)\d\d\b", sentence) if y in years}
+
+    def given(m: re.Match[str]) -> str:
+        month, number = (m[1], m[2]) if m[1] else (m[4], m[3])
+        for d in days:
+            same = f"{d:%b}".lower() == month.lower()[:3] and d.day == int(number)
+            if same and m[5] in (None, str(d.year)):
+                return " "
+        return m.group(0)
+
+    left = _DATE.sub(given, sentence)
+    return _YEAR.sub(lambda m: " " if m.group(0) in years else m.group(0), left)

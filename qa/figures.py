@@ -4,12 +4,15 @@ A figure is digits or a number in words that is no year, time, date or name ("Ro
 it counts (dead, injured, missing, evacuated, ...; `ATTRIBUTES`) is read from the sentence's
 dependency parse (`parse.py`): the word the figure quantifies and the words above it up to its
 clause's verb, and what those govern. Its unit is the noun written right after it ("11
-micrograms", "45%", "185 km/h"); people, residents and passengers are one.
+micrograms", "45%", "185 km/h"); people, residents and passengers are one. Some figures are no
+report's total: an increment ("two more"), a part of another count ("two of the injured"), the
+value before a change ("up from 12"), a limit ("licensed to carry 120").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from .anchors import MONTHS, NUMBER_WORDS, WEEKDAYS
@@ -78,13 +81,13 @@ _PERSONS = {"people", "persons", "residents", "villagers", "inhabitants", "civil
 WINDOW = 60  # characters either side of a figure that say what it counts
 
 
-def figures(text: str, skip: set[str]) -> list[re.Match[str]]:
+def figures(text: str, skip: AbstractSet[str]) -> list[re.Match[str]]:
     """The figures in `text` that may count something: not a year, time or date, and not a
     number in `skip` (the question's own)."""
     found = []
     for m in _FIGURE.finditer(text):
         digits = value(m)
-        if digits in skip or re.fullmatch(r"(1[89]|20)\d\d", digits):
+        if digits in skip or re.fullmatch(r"(1[89]|20)\d\d", m.group(0)):
             continue
         if _NOT_FIGURE_AFTER.search(text[m.end() :]) or _MONTH_BEFORE.search(text[: m.start()]):
             continue
@@ -256,3 +259,27 @@ def _read(figure: Token) -> str:
 
 def _kind(token: Token) -> str:
     return _ATTRIBUTE.get(token.lower_, "")
+
+
+_INCREMENT = re.compile(r"\s+(?:more|additional|new|further|extra)\b")
+_PART = re.compile(
+    r"\s+of\s+(?:whom|them|those|these|the\s+(?:\w+\s+)?(?:injured|wounded|dead|victims|missing"
+    r"|survivors|rescued))\b",
+    re.IGNORECASE,
+)
+_FROM = re.compile(r"\b(?:up|down|rising|falling|rose|fell)\s+from\s+$", re.IGNORECASE)
+_ANOTHER = re.compile(r"\b(?:another|an additional|a further)\s+$", re.IGNORECASE)
+# A limit or capacity before a figure: "licensed to carry 120", "a speed limit of 60 km/h".
+LIMIT = re.compile(
+    r"\b(?:capacity|licen[cs]ed?|limit|permitted|allowed|designed)\b(?:\s+\w+){0,3}\s+$",
+    re.IGNORECASE,
+)
+
+
+def not_a_total(text: str, m: re.Match[str]) -> bool:
+    """The figure at `m` is no report's total: what was added ("two more bodies", "another
+    40"), a part of another count ("two of the critically injured died"), or the value before
+    a change ("up from 12")."""
+    if _INCREMENT.match(text, m.end()) or _ANOTHER.search(text, 0, m.start()):
+        return True
+    return bool(_PART.match(text, m.end()) or _FROM.search(text, 0, m.start()))

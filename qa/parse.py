@@ -26,10 +26,17 @@ class Parser:
     reads figures, and spaCy's pipelines are not documented as thread-safe)."""
 
     def __init__(self, name: str | None = None):
-        self.name = name
+        self.name = name  # None: the `parser_model` setting
         self._nlp: Language | None = None
         self._docs: OrderedDict[str, Doc] = OrderedDict()
         self._lock = threading.Lock()
+
+    def configure(self, name: str) -> None:
+        """Use the parser `name` from now on (a `QA`'s `parser_model` setting)."""
+        with self._lock:
+            if name != self.name:
+                self.name, self._nlp = name, None
+                self._docs.clear()
 
     def warm_up(self) -> None:
         with self._lock:
@@ -44,8 +51,12 @@ class Parser:
                 raise ModelUnavailable(
                     "spaCy is missing: install the project again (`pip install -e .`)."
                 ) from exc
-            # Named entities are not read: the parse, tags and lemmas are.
-            self._nlp = spacy.load(parser_path(name), exclude=["ner"])
+            try:  # named entities are not read: the parse, tags and lemmas are
+                self._nlp = spacy.load(parser_path(name), exclude=["ner"])
+            except OSError as exc:  # no such pipeline installed, or its files unreadable
+                raise ModelUnavailable(
+                    f"The parser model {name!r} cannot be loaded: {exc}"
+                ) from exc
         return self._nlp
 
     def __call__(self, text: str) -> Doc:

@@ -49,6 +49,7 @@ class QA:
             settings = dataclasses.replace(settings, index_dir=Path(index_dir))
         self.progress = progress or log.info
         self.embedder = Embedder(settings.embed_model)
+        PARSER.configure(settings.parser_model)  # loaded on first use
         self.collection = Collection(settings, self.embedder, self.progress)
         self.index = self.collection.index
         self.retriever = Retriever(self.index, self.embedder, settings.candidates, settings.rrf_k)
@@ -87,7 +88,8 @@ class QA:
         loaded = self.load_reader_aside()
         self.refresh()
         loaded()
-        PARSER.warm_up()  # reads what a figure counts (figures.py)
+        if self.settings.dated_answers:
+            PARSER.warm_up()  # what a figure counts, for answers told with their dates
 
     def load_reader_aside(self) -> Callable[[], None]:
         """Start loading the reader in another thread, alongside indexing: assembling the model

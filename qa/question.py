@@ -66,9 +66,10 @@ class Question:
 
     text: str
     terms: frozenset[str]  # its search terms
-    timeless_terms: frozenset[str]  # without its words for now: a report's date says them
     anchors: tuple[Anchor, ...]  # the names, numbers, years and dates that pin it down
-    numbers: frozenset[str]  # its numbers, in digits: never a figure an answer gives
+    # Its numbers in digits, as written and scaled ("1.2" and "1200000" for "1.2 million"):
+    # never a figure an answer gives.
+    numbers: frozenset[str]
     latest: bool  # asks for the latest state
     figure: bool  # asks for a figure
     when: bool  # asks for a day
@@ -78,6 +79,7 @@ class Question:
 def analysed(text: str) -> Question:
     """The question `text`, analysed once however many steps read it."""
     return Question(
-        text, frozenset(terms(text)), frozenset(terms(timeless(text))), tuple(anchors(text)),
-        frozenset(numbers(text)), asks_latest(text), asks_figure(text), asks_when(text),
+        text, frozenset(terms(text)), tuple(anchors(text)),
+        frozenset(numbers(text) | numbers(text, scaled=False)),
+        asks_latest(text), asks_figure(text), asks_when(text),
     )  # fmt: skip

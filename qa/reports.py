@@ -22,10 +22,12 @@ from .contrast import in_contrast, second_source
 from .days import date_of
 from .embedding import Embedder
 from .figures import (
+    LIMIT,
     alike,
     alike_measures,
     counts_of,
     figures,
+    not_a_total,
     stated_alike,
     unit,
     value,
@@ -64,7 +66,7 @@ class _Own:
     """The answer's figure in the sentence it cites, and what is known of it."""
 
     question: str
-    asked: set[str]  # the question's own numbers: never a figure
+    asked: frozenset[str]  # the question's own numbers: never a figure
     figure: str  # as digits
     citation: Citation
     at: re.Match[str]  # in the cited sentence
@@ -90,7 +92,7 @@ def other_reports(
     passages lack count too, where their words match both the question and the answer's own
     (a report the reader was not shown is held to the stricter test). None when the answer
     gives no figure asked for or cites no dated article."""
-    asked, text = set(analysed(question).numbers), strip_markers(answer.text)
+    asked, text = analysed(question).numbers, strip_markers(answer.text)
     said = figures(text, asked)
     if not said or not analysed(question).figure:
         return None
@@ -138,7 +140,7 @@ def other_reports(
 
 def _own(
     question: str,
-    asked: set[str],
+    asked: frozenset[str],
     text: str,
     said: re.Match[str],
     citation: Citation,
@@ -184,7 +186,7 @@ def _candidates(
     years = {a.number for a in found if a.kind == "year"}
     quote = own.citation.quote
     besides = {value(m) for m in figures(quote, own.asked)} - {own.figure}
-    limited = bool(_LIMIT.search(quote, 0, own.at.start()))  # the answer gives a limit itself
+    limited = bool(LIMIT.search(quote, 0, own.at.start()))  # the answer gives a limit itself
     candidates: list[tuple[Evidence, re.Match[str], str, str]] = []
     contrasted: list[_Found] = []
     # The sentence right after the cited one may give a second source's figure for the same
@@ -207,15 +209,11 @@ def _candidates(
         if not (itself or follows) and years - report.numbers - {(e.meta.date or "")[:4]}:
             continue  # another year's event: the year asked is neither in it nor its date
         for i, m in enumerate(figures(e.text, own.asked)):  # each that may count the same
-            other, other_unit = counts_of(e.text, m), unit(e.text, m)
-            if value(m) == own.figure or _other_year(e, own.asked):
-                continue  # the same figure, or "in 1998 ... 14 people died": another event
-            if _INCREMENT.match(e.text, m.end()) or _ANOTHER.search(e.text, 0, m.start()):
-                continue  # "two more bodies", "another 40": what was added, not the total
-            if _PART.match(e.text, m.end()):
-                continue  # "after two of the critically injured died": a part of another count
-            if _LIMIT.search(e.text, 0, m.start()) and not limited:
+            if value(m) == own.figure or _other_year(e, own.asked) or not_a_total(e.text, m):
+                continue  # the same figure, another event's ("in 1998 ..."), or no total
+            if LIMIT.search(e.text, 0, m.start()) and not limited:
                 continue  # "licensed to carry 120", "a limit of 60 km/h": what was allowed
+            other, other_unit = counts_of(e.text, m), unit(e.text, m)
             if follows:  # only its first figure can be given for the cited one's thing
                 pair = (own.counts, other), (own.unit, other_unit)
                 if i == 0 and second_source(e.text, m, *pair, quote):
@@ -299,17 +297,7 @@ def _confirmed(own: _Own, later: Iterable[tuple[_Found, float]], reference: floa
     return confirmed
 
 
-def _other_year(e: Evidence, asked: set[str]) -> bool:
+def _other_year(e: Evidence, asked: frozenset[str]) -> bool:
     """The sentence names a year other than its article's and the question's."""
     year = (e.meta.date or "")[:4]
     return any(y not in (year, *asked) for y in re.findall(r"\b(?:1[89]|20)\d\d\b", e.text))
-
-
-_INCREMENT = re.compile(r"\s+(?:more|additional|new|further|extra)\b")
-_PART = re.compile(r"\s+of\s+(?:the|them|those|these|whom)\b", re.IGNORECASE)
-_ANOTHER = re.compile(r"\b(?:another|an additional|a further)\s+$", re.IGNORECASE)
-# A limit or capacity before a figure: "licensed to carry 120", "a speed limit of 60 km/h".
-_LIMIT = re.compile(
-    r"\b(?:capacity|licen[cs]ed?|limit|permitted|allowed|designed)\b(?:\s+\w+){0,3}\s+$",
-    re.IGNORECASE,
-)

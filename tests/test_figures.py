@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.figures import counts_of, figures, unit, written
+from qa.figures import counts_of, figures, not_a_total, unit, written
 
 
 def test_names_and_times_are_no_figures():
@@ -53,6 +53,15 @@ def test_numbers_that_name_and_short_units():
 )
 def test_what_a_figure_counts_is_read_from_the_parse(sentence, counted):
     assert [counts_of(sentence, m) for m in figures(sentence, set())] == counted
+
+
+def test_increments_parts_and_earlier_values_are_no_totals():
+    text = (
+        "The toll stands at 27, up from 12, after two more bodies and two of the injured died; "
+        "27 of the passengers drowned"
+    )
+    found = {m.group(0): not_a_total(text, m) for m in figures(text, set())}
+    assert found == {"27": False, "12": True, "two": True}
 
 
 def test_units_are_the_noun_after_the_figure():
