@@ -4,7 +4,8 @@ Which figure of another report counts "the same thing" is decided as a reader wo
 for a question that asks for a figure; the report is about the event asked (its names, and its
 year in the text or date); what each figure counts (`figures.counts_of`) and its unit do not
 contradict the answer's; the cited sentence does not give it for something else ("176 people,
-including 11 crew"); it is no limit ("licensed to carry 120") and no increment ("two more");
+including 11 crew"); it is a total (`figures.not_a_total`: no increment, "two more"; no part
+of another count, "two of the injured"; no value before a change, "up from 12") and no limit;
 and the words around it match the question about as well as the words around the answer's
 figure do. A sentence may also set two sources' figures against each other ("X said 11,200,
 while Y put the figure at 13,000"), or the next sentence give a second source's.
