@@ -57,8 +57,8 @@ _NO_UNIT = {
     "were", "was", "are", "is", "had", "have", "has", "said", "who", "that", "from",
     "with", "after", "before", "than", "since",
 }  # fmt: skip
-# What a news figure counts, by the words next to it: the toll of one report is compared with
-# the toll of another, never with its count of missing people.
+# What a news figure counts, by the words the parse ties to it: the toll of one report is
+# compared with the toll of another, never with its count of missing people.
 ATTRIBUTES = {
     "dead": "dead death deaths died die dies dying killed killing kill toll fatalities lives",
     "injured": "injured injuries injuring wounded hurt hospitalised hospitalized",
