@@ -15,7 +15,7 @@ import re
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
-from .anchors import MONTHS, NUMBER_WORDS, WEEKDAYS
+from .anchors import MONTHS, NUMBER_WORDS, WEEKDAYS, numbers
 from .parse import PARSER
 
 if TYPE_CHECKING:
@@ -98,11 +98,9 @@ def figures(text: str, skip: AbstractSet[str]) -> list[re.Match[str]]:
 
 
 def value(m: re.Match[str]) -> str:
-    """A figure as digits: "1,200" and "$1200" are "1200", "four" is "4"."""
-    words = m.group(0).lower().split("-")  # "twenty-three" is 20 + 3
-    if all(w in NUMBER_WORDS for w in words):
-        return str(sum(int(NUMBER_WORDS[w]) for w in words))
-    return m.group(0).lstrip("$").replace(",", "")
+    """A figure as digits, as `anchors.numbers` reads it: "1,200" and "$1200" are "1200",
+    "four" is "4", "twenty-three" is "23"."""
+    return next(iter(numbers(m.group(0), scaled=False)), m.group(0))
 
 
 def _unit_words(text: str, m: re.Match[str]) -> list[re.Match[str]]:
